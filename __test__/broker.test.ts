@@ -1,0 +1,98 @@
+// The embedded broker's lifecycle and its produce path, driven by real kafkajs.
+import { CompressionTypes } from 'kafkajs'
+import { createBroker, Broker } from '..'
+import { kafkajs, uniqueName, waitFor } from './helpers/kafka'
+
+describe('createBroker', () => {
+  it('listens on 127.0.0.1 on an ephemeral port and releases it on close', async () => {
+    const broker = await createBroker()
+    expect(broker.host).toBe('127.0.0.1')
+    expect(broker.port).toBeGreaterThan(0)
+    expect(broker.brokers).toEqual([`127.0.0.1:${broker.port}`])
+    await broker.close()
+    const again = await createBroker({ port: broker.port })
+    expect(again.port).toBe(broker.port)
+    await again.close()
+  })
+
+  it('supports await using', async () => {
+    let port = 0
+    {
+      await using broker = await createBroker()
+      port = broker.port
+    }
+    const reused = await createBroker({ port })
+    await reused.close()
+  })
+
+  it('rejects bad options with a clear error', async () => {
+    await expect(createBroker({ port: -1 })).rejects.toThrow(RangeError)
+    await expect(createBroker({ numPartitions: 'x' } as never)).rejects.toThrow(/numPartitions/)
+    await expect(createBroker({ nope: 1 } as never)).rejects.toThrow(/Unknown createBroker option "nope"/)
+    await expect(createBroker({ config: { 'num.partitions': '0' } })).rejects.toThrow(/num.partitions/)
+  })
+
+  it('reports its node and cluster ids', async () => {
+    const broker = await createBroker({ nodeId: 7, clusterId: 'test-cluster-id' })
+    try {
+      const admin = kafkajs(broker.brokers).admin()
+      await admin.connect()
+      const cluster = await admin.describeCluster()
+      expect(cluster).toEqual({
+        brokers: [{ nodeId: 7, host: '127.0.0.1', port: broker.port }],
+        controller: 7,
+        clusterId: 'test-cluster-id'
+      })
+      await admin.disconnect()
+    } finally {
+      await broker.close()
+    }
+  })
+})
+
+describe('produce', () => {
+  let broker: Broker
+  beforeAll(async () => {
+    broker = await createBroker({ numPartitions: 3 })
+  })
+  afterAll(() => broker.close())
+
+  it('auto-creates topics with num.partitions and assigns consecutive offsets', async () => {
+    const kafka = kafkajs(broker.brokers)
+    const producer = kafka.producer()
+    await producer.connect()
+    const topic = uniqueName('auto')
+    const first = await producer.send({ topic, messages: [{ value: 'a', partition: 2 }, { value: 'b', partition: 2 }] })
+    const second = await producer.send({ topic, messages: [{ value: 'c', partition: 2 }] })
+    expect(first).toEqual([expect.objectContaining({ topicName: topic, partition: 2, errorCode: 0, baseOffset: '0' })])
+    expect(second[0].baseOffset).toBe('2')
+    const admin = kafka.admin()
+    await admin.connect()
+    const offsets = await admin.fetchTopicOffsets(topic)
+    expect(offsets.sort((a, b) => a.partition - b.partition)).toEqual([
+      { partition: 0, offset: '0', high: '0', low: '0' },
+      { partition: 1, offset: '0', high: '0', low: '0' },
+      { partition: 2, offset: '3', high: '3', low: '0' }
+    ])
+    await admin.disconnect()
+    await producer.disconnect()
+  })
+
+  it('accepts acks 0, 1 and -1 and gzip', async () => {
+    const kafka = kafkajs(broker.brokers)
+    const producer = kafka.producer()
+    await producer.connect()
+    const topic = uniqueName('acks')
+    for (const acks of [1, -1]) {
+      const [result] = await producer.send({ topic, acks, compression: CompressionTypes.GZIP, messages: [{ value: 'x', partition: 0 }] })
+      expect(result.errorCode).toBe(0)
+    }
+    expect(await producer.send({ topic, acks: 0, messages: [{ value: 'y', partition: 0 }] })).toEqual([])
+    const admin = kafka.admin()
+    await admin.connect()
+    // acks=0 has no response to wait for: wait until the broker has appended the record.
+    await waitFor(async () => (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === 0)?.high === '3', 'the acks=0 record')
+    await admin.disconnect()
+    await producer.disconnect()
+  })
+})

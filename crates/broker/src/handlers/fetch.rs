@@ -1,0 +1,115 @@
+//! Fetch: serves stored batches from the requested offsets, long-polling up to `max_wait_ms`
+//! until `min_bytes` are available. Sessions are not kept (session id 0 in every response, a
+//! full fetch every time), which KIP-227 allows. Total `max_bytes` and `partition_max_bytes`
+//! are soft for the first batch returned (KIP-74).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::fetch_request::FetchTopic;
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use tokio::time::Instant;
+
+use crate::dispatch::Ctx;
+
+pub async fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
+    if request.session_id != 0 {
+        return FetchResponse::default().with_error_code(ResponseError::FetchSessionIdNotFound.code());
+    }
+    let deadline = Instant::now() + Duration::from_millis(request.max_wait_ms.max(0) as u64);
+    let min_bytes = request.min_bytes.max(0) as usize;
+    loop {
+        // Register interest before reading so an append between the read and the wait wakes us.
+        let appended = ctx.state.appended.notified();
+        tokio::pin!(appended);
+        appended.as_mut().enable();
+        let (responses, bytes, errors) = read_all(ctx, &request);
+        if bytes >= min_bytes.max(1) || errors || Instant::now() >= deadline {
+            return FetchResponse::default().with_responses(responses);
+        }
+        if tokio::time::timeout_at(deadline, appended).await.is_err() {
+            let (responses, ..) = read_all(ctx, &request);
+            return FetchResponse::default().with_responses(responses);
+        }
+    }
+}
+
+/// Reads every requested partition once: the responses, the record bytes gathered, and whether
+/// any partition failed (which answers the fetch at once, as Kafka does).
+fn read_all(ctx: &Ctx<'_>, request: &FetchRequest) -> (Vec<FetchableTopicResponse>, usize, bool) {
+    let mut remaining = request.max_bytes.max(0) as usize;
+    let mut total = 0;
+    let mut errors = false;
+    let read_committed = request.isolation_level == 1;
+    let responses = request
+        .topics
+        .iter()
+        .map(|wanted| {
+            let partitions = wanted
+                .partitions
+                .iter()
+                .map(|p| {
+                    let data = read_partition(ctx, wanted, p.partition, p.fetch_offset, p.partition_max_bytes, remaining, total == 0);
+                    if data.error_code != 0 {
+                        errors = true;
+                    }
+                    let len = data.records.as_ref().map_or(0, Bytes::len);
+                    total += len;
+                    remaining = remaining.saturating_sub(len);
+                    if !read_committed {
+                        data.with_aborted_transactions(None)
+                    } else {
+                        data
+                    }
+                })
+                .collect();
+            FetchableTopicResponse::default()
+                .with_topic(wanted.topic.clone())
+                .with_topic_id(wanted.topic_id)
+                .with_partitions(partitions)
+        })
+        .collect();
+    (responses, total, errors)
+}
+
+fn read_partition(
+    ctx: &Ctx<'_>,
+    wanted: &FetchTopic,
+    index: i32,
+    offset: i64,
+    partition_max_bytes: i32,
+    remaining: usize,
+    first: bool,
+) -> PartitionData {
+    let response = PartitionData::default().with_partition_index(index);
+    let topic = if ctx.version >= 13 {
+        ctx.state.topic_by_id(wanted.topic_id)
+    } else {
+        ctx.state.topic(&wanted.topic)
+    };
+    let Some(topic) = topic else {
+        let error = if ctx.version >= 13 {
+            ResponseError::UnknownTopicId
+        } else {
+            ResponseError::UnknownTopicOrPartition
+        };
+        return response.with_error_code(error.code()).with_high_watermark(-1);
+    };
+    let Some(partition) = topic.partition(index) else {
+        return response
+            .with_error_code(ResponseError::UnknownTopicOrPartition.code())
+            .with_high_watermark(-1);
+    };
+    let log = partition.log.lock();
+    let limit = (partition_max_bytes.max(0) as usize).min(remaining);
+    let response = response
+        .with_high_watermark(log.high_watermark())
+        .with_last_stable_offset(log.high_watermark())
+        .with_log_start_offset(log.log_start_offset());
+    match log.read(offset, limit, first) {
+        Ok(records) => response.with_records(Some(records)),
+        Err(_) => response.with_error_code(ResponseError::OffsetOutOfRange.code()),
+    }
+}

@@ -1,0 +1,18 @@
+//! ferrokafka-broker: a Kafka broker that runs inside another process.
+//!
+//! [`Broker::start`] binds a listener (127.0.0.1 and an ephemeral port by default) and serves
+//! the Kafka wire protocol to any client: one task per connection, one handler module per API
+//! in [`handlers`], partition logs in [`log`], the classic group coordinator in [`group`].
+
+pub mod config;
+mod connection;
+mod dispatch;
+pub mod group;
+mod handlers;
+pub mod log;
+mod server;
+pub mod state;
+pub mod topic_config;
+
+pub use config::{BrokerConfig, ConfigError};
+pub use server::Broker;

@@ -1,0 +1,284 @@
+//! The broker's shared state: its settings, its topics and their partitions, the group
+//! coordinator, and the signal that wakes long-polling fetches when records arrive.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use kafka_protocol::error::ResponseError;
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::config::BrokerConfig;
+use crate::group::GroupCoordinator;
+use crate::log::PartitionLog;
+use crate::topic_config;
+
+/// The leader epoch of every partition: there is one replica and it never changes leader.
+pub const LEADER_EPOCH: i32 = 0;
+
+/// One partition of a topic.
+#[derive(Debug)]
+pub struct Partition {
+    pub index: i32,
+    pub log: Mutex<PartitionLog>,
+}
+
+/// A topic: its id, partitions and config overrides.
+#[derive(Debug)]
+pub struct Topic {
+    pub name: String,
+    pub id: Uuid,
+    partitions: RwLock<Vec<Arc<Partition>>>,
+    configs: RwLock<BTreeMap<String, String>>,
+}
+
+impl Topic {
+    fn new(name: String, partitions: i32, configs: BTreeMap<String, String>) -> Self {
+        let topic = Topic {
+            name,
+            id: Uuid::new_v4(),
+            partitions: RwLock::new(Vec::new()),
+            configs: RwLock::new(configs),
+        };
+        topic.grow_to(partitions);
+        topic
+    }
+
+    /// Number of partitions.
+    pub fn partition_count(&self) -> i32 {
+        self.partitions.read().len() as i32
+    }
+
+    /// The partition with this index, if it exists.
+    pub fn partition(&self, index: i32) -> Option<Arc<Partition>> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.read().get(i).cloned())
+    }
+
+    /// All partitions, in index order.
+    pub fn partitions(&self) -> Vec<Arc<Partition>> {
+        self.partitions.read().clone()
+    }
+
+    /// Adds partitions until there are `count`.
+    pub fn grow_to(&self, count: i32) {
+        let mut partitions = self.partitions.write();
+        while (partitions.len() as i32) < count {
+            let index = partitions.len() as i32;
+            partitions.push(Arc::new(Partition {
+                index,
+                log: Mutex::new(PartitionLog::default()),
+            }));
+        }
+    }
+
+    /// The topic's config overrides.
+    pub fn configs(&self) -> BTreeMap<String, String> {
+        self.configs.read().clone()
+    }
+
+    /// Replaces the topic's config overrides.
+    pub fn set_configs(&self, configs: BTreeMap<String, String>) {
+        *self.configs.write() = configs;
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct State {
+    pub config: BrokerConfig,
+    /// Host and port written into Metadata and FindCoordinator.
+    pub advertised_host: String,
+    pub advertised_port: i32,
+    topics: RwLock<BTreeMap<String, Arc<Topic>>>,
+    /// Broker config changes made with AlterConfigs / IncrementalAlterConfigs.
+    pub dynamic_configs: RwLock<BTreeMap<String, String>>,
+    /// Signalled whenever records are appended anywhere.
+    pub appended: Notify,
+    pub groups: GroupCoordinator,
+    next_producer_id: AtomicI64,
+}
+
+impl State {
+    pub fn new(config: BrokerConfig, advertised_host: String, advertised_port: i32) -> Self {
+        let groups = GroupCoordinator::new(&config);
+        State {
+            config,
+            advertised_host,
+            advertised_port,
+            topics: RwLock::new(BTreeMap::new()),
+            dynamic_configs: RwLock::new(BTreeMap::new()),
+            appended: Notify::new(),
+            groups,
+            next_producer_id: AtomicI64::new(0),
+        }
+    }
+
+    /// The topic called `name`, if it exists.
+    pub fn topic(&self, name: &str) -> Option<Arc<Topic>> {
+        self.topics.read().get(name).cloned()
+    }
+
+    /// The topic with this id, if it exists.
+    pub fn topic_by_id(&self, id: Uuid) -> Option<Arc<Topic>> {
+        self.topics.read().values().find(|t| t.id == id).cloned()
+    }
+
+    /// Every topic, sorted by name.
+    pub fn topics(&self) -> Vec<Arc<Topic>> {
+        self.topics.read().values().cloned().collect()
+    }
+
+    /// Creates a topic after checking its name, partition count and configs the way Kafka does.
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: BTreeMap<String, String>,
+    ) -> Result<Arc<Topic>, (ResponseError, String)> {
+        self.check_new_topic(name, partitions, &configs)?;
+        let mut topics = self.topics.write();
+        if topics.contains_key(name) {
+            return Err((
+                ResponseError::TopicAlreadyExists,
+                format!("Topic '{name}' already exists."),
+            ));
+        }
+        let topic = Arc::new(Topic::new(name.to_string(), partitions, configs));
+        topics.insert(name.to_string(), topic.clone());
+        Ok(topic)
+    }
+
+    /// Validates a topic creation without performing it (CreateTopics with validateOnly).
+    pub fn check_new_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        configs: &BTreeMap<String, String>,
+    ) -> Result<(), (ResponseError, String)> {
+        validate_topic_name(name)?;
+        if self.topics.read().contains_key(name) {
+            return Err((
+                ResponseError::TopicAlreadyExists,
+                format!("Topic '{name}' already exists."),
+            ));
+        }
+        if partitions <= 0 {
+            return Err((
+                ResponseError::InvalidPartitions,
+                "Number of partitions must be larger than 0.".to_string(),
+            ));
+        }
+        for (key, value) in configs {
+            let def = topic_config::lookup(key).ok_or_else(|| {
+                (
+                    ResponseError::InvalidConfig,
+                    format!("Unknown topic config name: {key}"),
+                )
+            })?;
+            topic_config::validate(def, value).map_err(|m| (ResponseError::InvalidConfig, m))?;
+        }
+        Ok(())
+    }
+
+    /// Creates `name` with the broker's default partition count if auto-creation is on and the
+    /// topic does not exist; returns the topic either way when it exists afterwards.
+    pub fn auto_create(&self, name: &str) -> Option<Arc<Topic>> {
+        if let Some(topic) = self.topic(name) {
+            return Some(topic);
+        }
+        if !self.config.auto_create_topics {
+            return None;
+        }
+        match self.create_topic(name, self.config.num_partitions, BTreeMap::new()) {
+            Ok(topic) => Some(topic),
+            Err(_) => self.topic(name),
+        }
+    }
+
+    /// Deletes a topic, returning it if it existed.
+    pub fn delete_topic(&self, name: &str) -> Option<Arc<Topic>> {
+        self.topics.write().remove(name)
+    }
+
+    /// A new producer id.
+    pub fn next_producer_id(&self) -> i64 {
+        self.next_producer_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The effective value of a topic config for `topic`.
+    pub fn topic_config(&self, topic: &Topic, name: &str) -> Option<String> {
+        topic_config::effective(name, &topic.configs.read(), &self.config)
+    }
+}
+
+/// Kafka's topic name rules: 1-249 characters of `[a-zA-Z0-9._-]`, and not `.` or `..`.
+pub fn validate_topic_name(name: &str) -> Result<(), (ResponseError, String)> {
+    let invalid = |reason: String| Err((ResponseError::InvalidTopicException, reason));
+    if name.is_empty() {
+        return invalid("Topic name is illegal, it can't be empty".to_string());
+    }
+    if name == "." || name == ".." {
+        return invalid("Topic name cannot be \".\" or \"..\"".to_string());
+    }
+    if name.len() > 249 {
+        return invalid(format!(
+            "Topic name is illegal, it can't be longer than 249 characters, topic name: {name}"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
+        return invalid(format!(
+            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> State {
+        State::new(BrokerConfig::default(), "127.0.0.1".into(), 9092)
+    }
+
+    #[test]
+    fn creates_and_refuses_topics_like_kafka() {
+        let state = state();
+        let topic = state.create_topic("orders", 3, BTreeMap::new()).unwrap();
+        assert_eq!(topic.partition_count(), 3);
+        assert_eq!(
+            state.create_topic("orders", 1, BTreeMap::new()).unwrap_err().0,
+            ResponseError::TopicAlreadyExists
+        );
+        assert_eq!(
+            state.create_topic("bad name", 1, BTreeMap::new()).unwrap_err().0,
+            ResponseError::InvalidTopicException
+        );
+        assert_eq!(
+            state.create_topic("zero", 0, BTreeMap::new()).unwrap_err().0,
+            ResponseError::InvalidPartitions
+        );
+        let unknown = [("no.such".to_string(), "1".to_string())].into();
+        assert_eq!(
+            state.create_topic("cfg", 1, unknown).unwrap_err().0,
+            ResponseError::InvalidConfig
+        );
+    }
+
+    #[test]
+    fn auto_creation_follows_the_setting() {
+        let state = state();
+        assert!(state.auto_create("fresh").is_some());
+        let mut config = BrokerConfig::default();
+        config.auto_create_topics = false;
+        let strict = State::new(config, "127.0.0.1".into(), 9092);
+        assert!(strict.auto_create("fresh").is_none());
+    }
+}

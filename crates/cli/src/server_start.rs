@@ -1,0 +1,126 @@
+//! `server-start`: runs a broker in the foreground from a server.properties file and
+//! `--override key=value` settings, as kafka-server-start.sh does, until interrupted.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use ferrokafka_broker::{Broker, BrokerConfig};
+
+/// Arguments of `server-start`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A server.properties file.
+    config: Option<PathBuf>,
+    /// A property that replaces the file's value, as `key=value`; may repeat.
+    #[arg(long = "override", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+pub fn run(args: Args) -> i32 {
+    match start(args) {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("ERROR {message}");
+            1
+        }
+    }
+}
+
+fn start(args: Args) -> Result<(), String> {
+    let mut properties = match &args.config {
+        Some(path) => super::properties::parse(
+            &std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        ),
+        None => BTreeMap::new(),
+    };
+    for item in &args.overrides {
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| format!("--override expects key=value, got {item:?}"))?;
+        properties.insert(key.trim().to_string(), value.trim().to_string());
+    }
+    let listener = properties
+        .get("listeners")
+        .map(String::as_str)
+        .unwrap_or("PLAINTEXT://127.0.0.1:9092")
+        .to_string();
+    let (host, port) = parse_listener(&listener)?;
+    let advertised = properties.get("advertised.listeners").cloned();
+    let mut config = BrokerConfig::from_properties(properties).map_err(|e| e.to_string())?;
+    config.host = host;
+    config.port = port;
+    if let Some(advertised) = advertised {
+        let (name, port) = split_listener(&advertised)?;
+        config.advertised_host = Some(name);
+        config.advertised_port = Some(port);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERROKAFKA_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    runtime.block_on(async {
+        let broker = Broker::start(config)
+            .await
+            .map_err(|e| format!("cannot listen on {listener}: {e}"))?;
+        println!(
+            "[KafkaServer id={}] started: listening on {} (cluster id {})",
+            broker.state().config.node_id,
+            broker.bootstrap(),
+            broker.state().config.cluster_id
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        broker.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Splits the first listener of a `listeners` value (`PLAINTEXT://host:port,...`) into its host
+/// and port; an empty host means every interface, as in Kafka.
+fn split_listener(value: &str) -> Result<(String, u16), String> {
+    let first = value.split(',').next().unwrap_or("").trim();
+    let address = first.split_once("://").map_or(first, |(_, rest)| rest);
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or_else(|| format!("listener {first:?} has no port"))?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("listener {first:?} has an invalid port"))?;
+    Ok((host.trim_matches(['[', ']']).to_string(), port))
+}
+
+fn parse_listener(value: &str) -> Result<(IpAddr, u16), String> {
+    let (host, port) = split_listener(value)?;
+    if host.is_empty() {
+        return Ok((IpAddr::from([0, 0, 0, 0]), port));
+    }
+    let ip = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve listener host {host:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("listener host {host:?} has no address"))?
+        .ip();
+    Ok((ip, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_listeners_like_kafka() {
+        assert_eq!(
+            split_listener("PLAINTEXT://localhost:9092,CONTROLLER://:9093").unwrap(),
+            ("localhost".to_string(), 9092)
+        );
+        assert_eq!(parse_listener("PLAINTEXT://:0").unwrap().0, IpAddr::from([0, 0, 0, 0]));
+        assert!(split_listener("PLAINTEXT://nohost").is_err());
+    }
+}
