@@ -30,7 +30,8 @@ pub fn run(args: Args) -> i32 {
 fn start(args: Args) -> Result<(), String> {
     let mut properties = match &args.config {
         Some(path) => super::properties::parse(
-            &std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            &std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
         ),
         None => BTreeMap::new(),
     };
@@ -120,7 +121,10 @@ mod tests {
             split_listener("PLAINTEXT://localhost:9092,CONTROLLER://:9093").unwrap(),
             ("localhost".to_string(), 9092)
         );
-        assert_eq!(parse_listener("PLAINTEXT://:0").unwrap().0, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(
+            parse_listener("PLAINTEXT://:0").unwrap().0,
+            IpAddr::from([0, 0, 0, 0])
+        );
         assert!(split_listener("PLAINTEXT://nohost").is_err());
     }
 }
