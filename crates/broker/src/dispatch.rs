@@ -88,6 +88,7 @@ routes! {
     DeleteTopics => delete_topics,
     DeleteRecords => delete_records,
     InitProducerId => init_producer_id,
+    OffsetForLeaderEpoch => offset_for_leader_epoch,
     DescribeConfigs => describe_configs,
     AlterConfigs => alter_configs,
     CreatePartitions => create_partitions,
