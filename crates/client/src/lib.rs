@@ -1,6 +1,13 @@
 //! ferrokafka-client: the Kafka client behind ferrokafka's kafkajs-compatible API.
 //!
-//! Connections, metadata, producer, consumer and admin live here; the addon in `src/` only
-//! converts arguments and hands results back to JavaScript.
+//! [`Connection`] is one pipelined connection to one broker, with ApiVersions negotiation;
+//! metadata, producer, consumer and admin build on it. The addon in `src/` only converts
+//! arguments and hands results back to JavaScript.
 
-pub use ferrokafka_wire as wire;
+mod connection;
+mod error;
+mod versions;
+
+pub use connection::{Connection, ConnectionOptions};
+pub use error::{Error, Result};
+pub use versions::ApiVersionTable;
