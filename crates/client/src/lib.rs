@@ -6,6 +6,7 @@
 
 mod connection;
 mod error;
+pub mod retry;
 mod versions;
 
 pub use connection::{Connection, ConnectionOptions};
