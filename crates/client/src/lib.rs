@@ -4,11 +4,13 @@
 //! metadata, producer, consumer and admin build on it. The addon in `src/` only converts
 //! arguments and hands results back to JavaScript.
 
+mod cluster;
 mod connection;
 mod error;
 pub mod retry;
 mod versions;
 
+pub use cluster::{Cluster, ClusterOptions, Metadata, PartitionMetadata, TopicMetadata};
 pub use connection::{Connection, ConnectionOptions};
 pub use error::{Error, Result};
 pub use versions::ApiVersionTable;
