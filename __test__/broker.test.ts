@@ -46,6 +46,19 @@ describe('createBroker', () => {
     expect(stdout.trim()).toBe('closed')
   })
 
+  it('keeps the process alive while open, like a server, unless unref()ed', async () => {
+    const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = refTimers()
+    const broker = await createBroker()
+    expect(refTimers()).toBe(before + 1)
+    broker.unref()
+    expect(refTimers()).toBe(before)
+    broker.ref()
+    expect(refTimers()).toBe(before + 1)
+    await broker.close()
+    expect(refTimers()).toBe(before)
+  })
+
   it('rejects bad options with a clear error', async () => {
     await expect(createBroker({ port: -1 })).rejects.toThrow(RangeError)
     await expect(createBroker({ numPartitions: 'x' } as never)).rejects.toThrow(/numPartitions/)
