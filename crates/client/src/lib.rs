@@ -7,6 +7,7 @@
 mod cluster;
 mod connection;
 mod error;
+pub mod partitioner;
 pub mod retry;
 mod versions;
 
