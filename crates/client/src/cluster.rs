@@ -11,6 +11,7 @@ use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use parking_lot::Mutex;
+use uuid::Uuid;
 
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::{Error, Result};
@@ -41,6 +42,7 @@ pub struct PartitionMetadata {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicMetadata {
     pub name: String,
+    pub id: Uuid,
     pub error_code: i16,
     pub partitions: Vec<PartitionMetadata>,
 }
@@ -253,6 +255,7 @@ fn merge(metadata: &mut Metadata, response: MetadataResponse) {
             name.clone(),
             TopicMetadata {
                 name,
+                id: topic.topic_id,
                 error_code: topic.error_code,
                 partitions,
             },

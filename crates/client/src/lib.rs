@@ -8,6 +8,7 @@ mod cluster;
 mod connection;
 mod error;
 pub mod partitioner;
+pub mod producer;
 pub mod retry;
 mod versions;
 
