@@ -16,9 +16,11 @@ fn cluster(brokers: Vec<String>) -> Cluster {
 
 #[tokio::test]
 async fn reads_brokers_and_topics_and_reuses_connections() {
-    let mut config = BrokerConfig::default();
-    config.node_id = 4;
-    config.num_partitions = 3;
+    let config = BrokerConfig {
+        node_id: 4,
+        num_partitions: 3,
+        ..BrokerConfig::default()
+    };
     let broker = Broker::start(config).await.unwrap();
     let cluster = cluster(vec!["127.0.0.1:1".to_string(), broker.bootstrap()]);
 

@@ -70,8 +70,10 @@ fn stored(broker: &Broker, topic: &str, partition: i32) -> Vec<kafka_protocol::r
 
 #[tokio::test]
 async fn keyed_messages_land_on_the_murmur2_partition_with_their_contents() {
-    let mut config = BrokerConfig::default();
-    config.num_partitions = 3;
+    let config = BrokerConfig {
+        num_partitions: 3,
+        ..BrokerConfig::default()
+    };
     let (broker, producer) = setup(config, true).await;
     let keys = ["alpha", "beta", "gamma", "delta"];
     let mut messages: Vec<Message> = keys.iter().map(|k| message(Some(k), "v")).collect();
@@ -166,11 +168,11 @@ async fn every_codec_is_stored_as_sent_and_acks_zero_returns_nothing() {
 
 #[tokio::test]
 async fn errors_are_retried_or_not_as_kafkajs_does() {
-    let mut config = BrokerConfig::default();
-    config.auto_create_topics = false;
-    config
-        .properties
-        .insert("message.max.bytes".into(), "100".into());
+    let config = BrokerConfig {
+        auto_create_topics: false,
+        properties: [("message.max.bytes".to_string(), "100".to_string())].into(),
+        ..BrokerConfig::default()
+    };
     let (broker, producer) = setup(config, false).await;
     let missing = vec![TopicMessages {
         topic: "missing".into(),
