@@ -16,3 +16,8 @@ mod subscription;
 
 pub use coordinator::{GroupCoordinator, CLASSIC_GROUP_TYPE};
 pub use member::Protocol;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod wire_tests;
