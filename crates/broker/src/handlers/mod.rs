@@ -26,3 +26,5 @@ pub mod offset_delete;
 pub mod offset_fetch;
 pub mod produce;
 pub mod sync_group;
+#[cfg(test)]
+mod test_support;
