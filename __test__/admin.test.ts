@@ -179,9 +179,10 @@ describe('configs', () => {
     const topic = uniqueName('limited')
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })
     await produce(topic, [{ value: 'x'.repeat(500) }])
-    await admin.alterConfigs({
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: '200' }] }]
-    })
+    const lowered = [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: '200' }] }]
+    await admin.alterConfigs({ validateOnly: true, resources: lowered })
+    expect(await topicConfig(topic, 'max.message.bytes')).toMatchObject({ configValue: '1048588', configSource: DEFAULT_CONFIG })
+    await admin.alterConfigs({ validateOnly: false, resources: lowered })
     expect(await topicConfig(topic, 'max.message.bytes')).toMatchObject({ configValue: '200', configSource: TOPIC_CONFIG })
     await expect(produce(topic, [{ value: 'x'.repeat(500) }])).rejects.toMatchObject({
       name: 'KafkaJSProtocolError',
@@ -195,6 +196,7 @@ describe('configs', () => {
     const topic = uniqueName('kept')
     await admin.createTopics({ topics: [{ topic }] })
     const invalid = admin.alterConfigs({
+      validateOnly: false,
       resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: 'soon' }] }]
     })
     await expect(invalid).rejects.toMatchObject({ type: 'INVALID_CONFIG' })
@@ -209,6 +211,7 @@ describe('configs', () => {
       const topic = uniqueName('inherits')
       await client.createTopics({ topics: [{ topic }] })
       await client.alterConfigs({
+        validateOnly: false,
         resources: [{ type: ConfigResourceTypes.BROKER, name: String(separate.nodeId), configEntries: [{ name: 'log.retention.ms', value: '120000' }] }]
       })
       const { resources } = await client.describeConfigs({
@@ -223,6 +226,7 @@ describe('configs', () => {
         expect.objectContaining({ configName: 'retention.ms', configValue: '120000', configSource: DYNAMIC_BROKER_CONFIG })
       ])
       const fixed = client.alterConfigs({
+        validateOnly: false,
         resources: [{ type: ConfigResourceTypes.BROKER, name: String(separate.nodeId), configEntries: [{ name: 'num.partitions', value: '5' }] }]
       })
       await expect(fixed).rejects.toMatchObject({ type: 'INVALID_REQUEST' })
