@@ -179,7 +179,9 @@ fn synonym_group(name: &str) -> &'static [(&'static str, i64)] {
 }
 
 /// The static layer: the properties the broker was started with, plus the settings it was
-/// given as options (node id, listener, ...) where they differ from Kafka's defaults.
+/// given as options (node id, listener, ...) and those a single-node Kafka's
+/// server.properties sets (combined roles, internal topics with one replica), where they
+/// differ from Kafka's defaults.
 pub fn static_configs(config: &BrokerConfig, host: &str, port: i32) -> BTreeMap<String, String> {
     let listener = format!("PLAINTEXT://{host}:{port}");
     let intrinsic = [
@@ -208,6 +210,10 @@ pub fn static_configs(config: &BrokerConfig, host: &str, port: i32) -> BTreeMap<
             "group.max.session.timeout.ms",
             config.group_max_session_timeout_ms.to_string(),
         ),
+        ("process.roles", "broker,controller".to_string()),
+        ("offsets.topic.replication.factor", "1".to_string()),
+        ("transaction.state.log.replication.factor", "1".to_string()),
+        ("transaction.state.log.min.isr", "1".to_string()),
     ];
     let mut configs = config.properties.clone();
     for (name, value) in intrinsic {
@@ -387,6 +393,7 @@ mod tests {
         assert_eq!(statics["node.id"], "1");
         assert_eq!(statics["group.initial.rebalance.delay.ms"], "0");
         assert_eq!(statics["listeners"], "PLAINTEXT://127.0.0.1:9092");
+        assert_eq!(statics["offsets.topic.replication.factor"], "1");
         assert!(!statics.contains_key("num.partitions"));
     }
 }

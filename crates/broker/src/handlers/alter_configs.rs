@@ -92,15 +92,15 @@ pub(crate) fn refuse_nulls(nulls: &[&str]) -> Result<(), Refusal> {
 }
 
 /// The configs the target holds now (a topic's overrides, or a dynamic broker layer).
-pub(crate) fn current(state: &State, target: &Target) -> Result<BTreeMap<String, String>, Refusal> {
-    Ok(match target {
+pub(crate) fn current(state: &State, target: &Target) -> BTreeMap<String, String> {
+    match target {
         Target::Topic(name) => match state.topic(name) {
             Some(topic) => topic.configs(),
             None => BTreeMap::new(),
         },
         Target::Broker => state.dynamic_configs.read().clone(),
         Target::ClusterDefault => state.dynamic_default_configs.read().clone(),
-    })
+    }
 }
 
 /// Validates `configs` as the target's new complete set and, unless `validate_only`,

@@ -68,7 +68,7 @@ fn alter(
         .map(|c| c.name.as_str())
         .collect();
     refuse_nulls(&nulls)?;
-    let mut configs = current(ctx.state, &target)?;
+    let mut configs = current(ctx.state, &target);
     for config in &resource.configs {
         let name = config.name.as_str();
         let value = config.value.as_deref().unwrap_or_default();
