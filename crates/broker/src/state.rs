@@ -199,9 +199,13 @@ impl State {
         }
     }
 
-    /// Deletes a topic, returning it if it existed.
+    /// Deletes a topic and the group offsets committed for it, returning it if it existed.
     pub fn delete_topic(&self, name: &str) -> Option<Arc<Topic>> {
-        self.topics.write().remove(name)
+        let deleted = self.topics.write().remove(name);
+        if deleted.is_some() {
+            self.groups.forget_topic(name);
+        }
+        deleted
     }
 
     /// A new producer id.
