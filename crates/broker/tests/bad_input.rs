@@ -11,10 +11,11 @@ use bytes::{BufMut, Bytes, BytesMut};
 use ferrokafka_broker::{Broker, BrokerConfig};
 use ferrokafka_wire::versions::message_versions;
 use indexmap::IndexMap;
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse,
-    ProduceRequest, ProduceResponse, RequestHeader, TopicName,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, ListOffsetsRequest, ListOffsetsResponse,
+    MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse, RequestHeader, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafka_protocol::records::{
@@ -25,6 +26,7 @@ use tokio::io::AsyncWriteExt;
 
 const CORRUPT_MESSAGE: i16 = 2;
 const MESSAGE_TOO_LARGE: i16 = 10;
+const INVALID_RECORD: i16 = 87;
 const UNSUPPORTED_VERSION: i16 = 35;
 const PRODUCE_VERSION: i16 = 9;
 
@@ -65,7 +67,8 @@ fn batch(values: &[&[u8]]) -> Bytes {
             producer_epoch: -1,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: -1,
+            // The encoder starts a new batch unless offset - sequence stays constant.
+            sequence: i as i32,
             timestamp: 1_700_000_000_000,
             key: None,
             value: Some(Bytes::copy_from_slice(value)),
@@ -404,5 +407,35 @@ async fn a_batch_over_max_message_bytes_is_refused() {
     let response: ProduceResponse =
         round_trip(&mut stream, ApiKey::Produce, PRODUCE_VERSION, 2, &fits).await;
     assert_eq!(outcomes(&response), vec![(0, 0, 0)]);
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_batch_claiming_more_records_than_it_holds_is_refused() {
+    let broker = broker().await;
+    broker
+        .state()
+        .create_topic("liar", 1, BTreeMap::new())
+        .unwrap();
+    // One record, but a header (CRC included) claiming i32::MAX of them.
+    let mut liar = BytesMut::from(&batch(&[b"one"])[..]);
+    liar[23..27].copy_from_slice(&(i32::MAX - 1).to_be_bytes());
+    liar[57..61].copy_from_slice(&i32::MAX.to_be_bytes());
+    let crc = crc32c::crc32c(&liar[21..]);
+    liar[17..21].copy_from_slice(&crc.to_be_bytes());
+    let mut stream = connect(&broker).await;
+    let request = produce(1, "liar", vec![(0, liar.freeze())]);
+    let response: ProduceResponse =
+        round_trip(&mut stream, ApiKey::Produce, PRODUCE_VERSION, 1, &request).await;
+    assert_eq!(outcomes(&response), vec![(0, INVALID_RECORD, -1)]);
+    assert_eq!(high_watermark(&broker, "liar", 0), 0);
+
+    // Had it been stored, looking records up by timestamp would read its header's count.
+    let request = ListOffsetsRequest::default().with_topics(vec![ListOffsetsTopic::default()
+        .with_name(TopicName(StrBytes::from_static_str("liar")))
+        .with_partitions(vec![ListOffsetsPartition::default().with_timestamp(0)])]);
+    let response: ListOffsetsResponse =
+        round_trip(&mut stream, ApiKey::ListOffsets, 7, 2, &request).await;
+    assert_eq!(response.topics[0].partitions[0].offset, -1);
     broker.shutdown().await;
 }
