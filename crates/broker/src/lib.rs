@@ -7,6 +7,9 @@
 pub mod config;
 mod connection;
 mod dispatch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod group;
 mod handlers;
 pub mod log;
