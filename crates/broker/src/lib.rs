@@ -8,6 +8,9 @@ pub mod broker_config;
 pub mod config;
 mod connection;
 mod dispatch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod group;
 mod handlers;
 pub mod log;

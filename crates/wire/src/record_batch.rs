@@ -36,7 +36,8 @@ pub enum BatchError {
     /// The stored CRC32C does not match the batch's bytes.
     #[error("record batch CRC32C mismatch")]
     CorruptCrc,
-    /// The batch claims no records, or its record count and offset delta disagree.
+    /// The batch claims no records, its record count and offset delta disagree, or (uncompressed)
+    /// its records do not number what its header says.
     #[error("record batch has an invalid record count")]
     InvalidRecordCount,
 }
@@ -144,6 +145,11 @@ pub fn validate_batches(records: &Bytes) -> Result<Vec<(BatchHeader, Bytes)>, Ba
         if crc32c::crc32c(&rest[CRC_START..end]) != header.crc {
             return Err(BatchError::CorruptCrc);
         }
+        if header.compression() == 0
+            && count_records(&rest[HEADER_LEN..end]) != Some(header.record_count)
+        {
+            return Err(BatchError::InvalidRecordCount);
+        }
         batches.push((header, records.slice(at..at + end)));
         at += end;
     }
@@ -151,6 +157,34 @@ pub fn validate_batches(records: &Bytes) -> Result<Vec<(BatchHeader, Bytes)>, Ba
         return Err(BatchError::Truncated);
     }
     Ok(batches)
+}
+
+/// The number of records in an uncompressed batch's record area, each a varint length followed
+/// by that many bytes, or `None` if they do not fill it exactly. Kafka refuses a batch whose
+/// header claims another count; readers that trust the header (to size their buffers) must
+/// never see one.
+fn count_records(mut area: &[u8]) -> Option<i32> {
+    let mut count = 0i32;
+    while !area.is_empty() {
+        let length = read_varint(&mut area)?;
+        area = area.get(usize::try_from(length).ok()?..)?;
+        count = count.checked_add(1)?;
+    }
+    Some(count)
+}
+
+/// Reads a zigzag varint (at most 5 bytes, as Kafka's int32 varints are) off the front of `buf`.
+fn read_varint(buf: &mut &[u8]) -> Option<i32> {
+    let mut raw = 0u32;
+    for i in 0..5 {
+        let (&byte, rest) = buf.split_first()?;
+        *buf = rest;
+        raw |= u32::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((raw >> 1) as i32 ^ -((raw & 1) as i32));
+        }
+    }
+    None
 }
 
 /// Writes the broker-assigned base offset and partition leader epoch into a batch's header.
@@ -241,6 +275,35 @@ mod tests {
             Err(BatchError::UnsupportedMagic(1))
         );
         assert_eq!(validate_batches(&Bytes::new()), Err(BatchError::Truncated));
+    }
+
+    /// `good` with its header's record count (and last offset delta) set to `count`, CRC fixed.
+    fn claiming(good: &Bytes, count: i32) -> Bytes {
+        let mut bytes = BytesMut::from(&good[..]);
+        bytes[23..27].copy_from_slice(&(count - 1).to_be_bytes());
+        bytes[57..61].copy_from_slice(&count.to_be_bytes());
+        let crc = crc32c::crc32c(&bytes[CRC_START..]);
+        bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        bytes.freeze()
+    }
+
+    #[test]
+    fn rejects_an_uncompressed_batch_whose_count_is_not_its_records() {
+        let good = batch(2, Compression::None);
+        for count in [1, 3, i32::MAX] {
+            assert_eq!(
+                validate_batches(&claiming(&good, count)),
+                Err(BatchError::InvalidRecordCount)
+            );
+        }
+        assert!(validate_batches(&claiming(&good, 2)).is_ok());
+        // The last record's length runs past the end of the batch.
+        let mut cut = BytesMut::from(&good[..]);
+        cut.truncate(cut.len() - 1);
+        let length = (cut.len() - LOG_OVERHEAD) as i32;
+        cut[8..12].copy_from_slice(&length.to_be_bytes());
+        let cut = claiming(&cut.freeze(), 2);
+        assert_eq!(validate_batches(&cut), Err(BatchError::InvalidRecordCount));
     }
 
     #[test]
