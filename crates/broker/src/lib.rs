@@ -13,10 +13,12 @@ mod dispatch;
 pub mod fuzzing;
 pub mod group;
 mod handlers;
+mod large_alloc;
 pub mod log;
 mod server;
 pub mod state;
 pub mod topic_config;
 
 pub use config::{BrokerConfig, ConfigError};
+pub use large_alloc::LazyLargeAllocator;
 pub use server::Broker;

@@ -5,12 +5,35 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 use ferrokafka_wire::record_batch::{patch_offset_and_epoch, set_log_append_time, BatchHeader};
-use kafka_protocol::records::RecordBatchDecoder;
+use kafka_protocol::records::{Compression, Record, RecordBatchDecoder};
+
+/// The most a batch's records may decompress to when the broker reads them (ListOffsets by
+/// timestamp); a batch beyond it is answered for by its header alone.
+const DECOMPRESSED_LIMIT: usize = 64 << 20;
+
+/// Decodes a stored batch's records, decompressing at most [`DECOMPRESSED_LIMIT`] bytes and
+/// refusing a record count the decompressed bytes cannot hold (each record takes at least 7).
+fn decode_records(data: &Bytes, record_count: i32) -> Option<Vec<Record>> {
+    let decompress = |records: &mut Bytes, codec: Compression| -> anyhow::Result<Bytes> {
+        let plain = ferrokafka_wire::decompress::decompress(codec, records, DECOMPRESSED_LIMIT)?;
+        anyhow::ensure!(
+            plain.len() >= 7 * record_count.max(0) as usize,
+            "record count exceeds the records"
+        );
+        Ok(Bytes::from(plain))
+    };
+    let mut data = data.clone();
+    RecordBatchDecoder::decode_with_custom_compression(&mut data, Some(decompress))
+        .ok()
+        .map(|set| set.records)
+}
 
 /// One stored batch and the header fields lookups need.
 #[derive(Debug, Clone)]
 struct StoredBatch {
     last_offset: i64,
+    last_offset_delta: i32,
+    record_count: i32,
     max_timestamp: i64,
     data: Bytes,
 }
@@ -64,6 +87,8 @@ impl PartitionLog {
             self.size_bytes += patched.len();
             self.batches.push_back(StoredBatch {
                 last_offset,
+                last_offset_delta: header.last_offset_delta,
+                record_count: header.record_count,
                 max_timestamp: log_append_time.unwrap_or(header.max_timestamp),
                 data: patched.freeze(),
             });
@@ -113,13 +138,16 @@ impl PartitionLog {
             .batches
             .iter()
             .find(|b| b.max_timestamp >= timestamp && b.last_offset >= self.log_start_offset)?;
-        let mut data = batch.data.clone();
-        let records = RecordBatchDecoder::decode(&mut data).ok()?.records;
-        records
-            .iter()
-            .filter(|r| r.offset >= self.log_start_offset)
-            .find(|r| r.timestamp >= timestamp)
-            .map(|r| (r.offset, r.timestamp))
+        let first_offset = batch.last_offset - batch.last_offset_delta as i64;
+        match decode_records(&batch.data, batch.record_count) {
+            Some(records) => records
+                .iter()
+                .filter(|r| r.offset >= self.log_start_offset)
+                .find(|r| r.timestamp >= timestamp)
+                .map(|r| (r.offset, r.timestamp)),
+            // A batch whose records cannot be read within the limit answers for itself.
+            None => Some((first_offset.max(self.log_start_offset), batch.max_timestamp)),
+        }
     }
 
     /// The offset and timestamp of the record with the largest timestamp (the first of equals).

@@ -4,6 +4,7 @@
 //! [`protocol`]); this crate adds what sits around them: length-prefixed framing, the table of
 //! versions each API can be decoded at, and validation of v2 record batches.
 
+pub mod decompress;
 pub mod frame;
 pub mod record_batch;
 pub mod records;
