@@ -62,11 +62,7 @@ impl EmbeddedBroker {
 }
 
 fn config_from(options: BrokerOptions) -> Result<BrokerConfig> {
-    let properties = options
-        .config
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let properties = options.config.unwrap_or_default().into_iter().collect();
     let mut config = BrokerConfig::from_properties(properties)
         .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
     if let Some(host) = options.host {

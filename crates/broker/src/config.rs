@@ -133,8 +133,7 @@ where
 
 /// A cluster id in Kafka's format: a random UUID as 22 characters of URL-safe base64.
 pub fn random_cluster_id() -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let bits = uuid::Uuid::new_v4().as_u128();
     (0..22)
         .map(|i| {

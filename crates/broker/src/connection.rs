@@ -23,7 +23,12 @@ const WRITE_BATCH_BYTES: usize = 256 * 1024;
 
 /// Serves one connection until the peer closes it, sends something unparseable, or the broker
 /// shuts down.
-pub async fn serve(stream: TcpStream, peer: SocketAddr, state: Arc<State>, shutdown: CancellationToken) {
+pub async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    state: Arc<State>,
+    shutdown: CancellationToken,
+) {
     let _ = stream.set_nodelay(true);
     let (read_half, write_half) = stream.into_split();
     let mut frames = FramedRead::new(

@@ -88,6 +88,7 @@ routes! {
     DeleteTopics => delete_topics,
     DeleteRecords => delete_records,
     InitProducerId => init_producer_id,
+    OffsetForLeaderEpoch => offset_for_leader_epoch,
     DescribeConfigs => describe_configs,
     AlterConfigs => alter_configs,
     CreatePartitions => create_partitions,
@@ -106,13 +107,20 @@ pub fn advertised_versions(key: ApiKey) -> Option<VersionRange> {
     }
     let decodable = message_versions(key)?;
     Some(match key {
-        ApiKey::Produce => VersionRange { min: 0, max: decodable.max },
+        ApiKey::Produce => VersionRange {
+            min: 0,
+            max: decodable.max,
+        },
         _ => decodable,
     })
 }
 
 /// Handles one request frame. `Ok(None)` means the request wants no response (acks=0).
-pub async fn handle(state: &State, peer: SocketAddr, frame: Bytes) -> Result<Option<BytesMut>, DispatchError> {
+pub async fn handle(
+    state: &State,
+    peer: SocketAddr,
+    frame: Bytes,
+) -> Result<Option<BytesMut>, DispatchError> {
     if frame.len() < 8 {
         return Err(DispatchError::TooShort(frame.len()));
     }
@@ -125,12 +133,15 @@ pub async fn handle(state: &State, peer: SocketAddr, frame: Bytes) -> Result<Opt
         .ok_or(DispatchError::UnknownApi(raw_key))?;
     if version < decodable.min || version > decodable.max {
         if key == ApiKey::ApiVersions {
-            return Ok(Some(handlers::api_versions::unsupported_version(correlation_id)));
+            return Ok(Some(handlers::api_versions::unsupported_version(
+                correlation_id,
+            )));
         }
         return Err(DispatchError::UnsupportedVersion(key, version));
     }
     let mut body = frame;
-    let header = RequestHeader::decode(&mut body, key.request_header_version(version)).map_err(malformed)?;
+    let header =
+        RequestHeader::decode(&mut body, key.request_header_version(version)).map_err(malformed)?;
     let ctx = Ctx {
         state,
         header: &header,
@@ -141,7 +152,11 @@ pub async fn handle(state: &State, peer: SocketAddr, frame: Bytes) -> Result<Opt
 }
 
 /// Frames a response: length, response header, body.
-fn frame<R: Encodable + HeaderVersion>(ctx: &Ctx<'_>, key: ApiKey, response: &R) -> Result<BytesMut, DispatchError> {
+fn frame<R: Encodable + HeaderVersion>(
+    ctx: &Ctx<'_>,
+    key: ApiKey,
+    response: &R,
+) -> Result<BytesMut, DispatchError> {
     let encode_error = |e: anyhow::Error| {
         tracing::error!(?key, version = ctx.version, error = %e, "response encoding failed");
         DispatchError::Encode(e.to_string())
@@ -152,7 +167,11 @@ fn frame<R: Encodable + HeaderVersion>(ctx: &Ctx<'_>, key: ApiKey, response: &R)
         + response.compute_size(ctx.version).map_err(encode_error)?;
     let mut out = BytesMut::with_capacity(4 + size);
     out.put_u32(size as u32);
-    header.encode(&mut out, header_version).map_err(encode_error)?;
-    response.encode(&mut out, ctx.version).map_err(encode_error)?;
+    header
+        .encode(&mut out, header_version)
+        .map_err(encode_error)?;
+    response
+        .encode(&mut out, ctx.version)
+        .map_err(encode_error)?;
     Ok(out)
 }

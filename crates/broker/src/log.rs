@@ -74,7 +74,12 @@ impl PartitionLog {
 
     /// Batches from the one holding `offset` onwards, at most `max_bytes` in total unless
     /// `min_one` asks for the first batch whatever its size (KIP-74).
-    pub fn read(&self, offset: i64, max_bytes: usize, min_one: bool) -> Result<Bytes, OffsetOutOfRange> {
+    pub fn read(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        min_one: bool,
+    ) -> Result<Bytes, OffsetOutOfRange> {
         if offset < self.log_start_offset || offset > self.next_offset {
             return Err(OffsetOutOfRange);
         }

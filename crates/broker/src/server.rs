@@ -59,7 +59,10 @@ impl Broker {
 
     /// The `host:port` clients should bootstrap from.
     pub fn bootstrap(&self) -> String {
-        format!("{}:{}", self.state.advertised_host, self.state.advertised_port)
+        format!(
+            "{}:{}",
+            self.state.advertised_host, self.state.advertised_port
+        )
     }
 
     /// The broker's shared state, for embedding code and tests.

@@ -254,15 +254,24 @@ mod tests {
         let topic = state.create_topic("orders", 3, BTreeMap::new()).unwrap();
         assert_eq!(topic.partition_count(), 3);
         assert_eq!(
-            state.create_topic("orders", 1, BTreeMap::new()).unwrap_err().0,
+            state
+                .create_topic("orders", 1, BTreeMap::new())
+                .unwrap_err()
+                .0,
             ResponseError::TopicAlreadyExists
         );
         assert_eq!(
-            state.create_topic("bad name", 1, BTreeMap::new()).unwrap_err().0,
+            state
+                .create_topic("bad name", 1, BTreeMap::new())
+                .unwrap_err()
+                .0,
             ResponseError::InvalidTopicException
         );
         assert_eq!(
-            state.create_topic("zero", 0, BTreeMap::new()).unwrap_err().0,
+            state
+                .create_topic("zero", 0, BTreeMap::new())
+                .unwrap_err()
+                .0,
             ResponseError::InvalidPartitions
         );
         let unknown = [("no.such".to_string(), "1".to_string())].into();

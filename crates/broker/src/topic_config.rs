@@ -49,39 +49,164 @@ const LONG_MAX: &str = "9223372036854775807";
 pub static TOPIC_CONFIGS: &[TopicConfigDef] = &[
     TopicConfigDef {
         allowed: &["delete", "compact", "compact,delete", "delete,compact"],
-        ..def("cleanup.policy", ConfigType::List, "delete", Some("log.cleanup.policy"))
+        ..def(
+            "cleanup.policy",
+            ConfigType::List,
+            "delete",
+            Some("log.cleanup.policy"),
+        )
     },
     TopicConfigDef {
         allowed: &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"],
-        ..def("compression.type", ConfigType::String, "producer", Some("compression.type"))
+        ..def(
+            "compression.type",
+            ConfigType::String,
+            "producer",
+            Some("compression.type"),
+        )
     },
-    def("delete.retention.ms", ConfigType::Long, "86400000", Some("log.cleaner.delete.retention.ms")),
-    def("file.delete.delay.ms", ConfigType::Long, "60000", Some("log.segment.delete.delay.ms")),
-    def("flush.messages", ConfigType::Long, LONG_MAX, Some("log.flush.interval.messages")),
-    def("flush.ms", ConfigType::Long, LONG_MAX, Some("log.flush.interval.ms")),
-    def("index.interval.bytes", ConfigType::Int, "4096", Some("log.index.interval.bytes")),
-    def("local.retention.bytes", ConfigType::Long, "-2", Some("log.local.retention.bytes")),
-    def("local.retention.ms", ConfigType::Long, "-2", Some("log.local.retention.ms")),
-    def("max.compaction.lag.ms", ConfigType::Long, LONG_MAX, Some("log.cleaner.max.compaction.lag.ms")),
-    def("max.message.bytes", ConfigType::Int, "1048588", Some("message.max.bytes")),
-    def("message.timestamp.after.max.ms", ConfigType::Long, "3600000", Some("log.message.timestamp.after.max.ms")),
-    def("message.timestamp.before.max.ms", ConfigType::Long, LONG_MAX, Some("log.message.timestamp.before.max.ms")),
+    def(
+        "delete.retention.ms",
+        ConfigType::Long,
+        "86400000",
+        Some("log.cleaner.delete.retention.ms"),
+    ),
+    def(
+        "file.delete.delay.ms",
+        ConfigType::Long,
+        "60000",
+        Some("log.segment.delete.delay.ms"),
+    ),
+    def(
+        "flush.messages",
+        ConfigType::Long,
+        LONG_MAX,
+        Some("log.flush.interval.messages"),
+    ),
+    def(
+        "flush.ms",
+        ConfigType::Long,
+        LONG_MAX,
+        Some("log.flush.interval.ms"),
+    ),
+    def(
+        "index.interval.bytes",
+        ConfigType::Int,
+        "4096",
+        Some("log.index.interval.bytes"),
+    ),
+    def(
+        "local.retention.bytes",
+        ConfigType::Long,
+        "-2",
+        Some("log.local.retention.bytes"),
+    ),
+    def(
+        "local.retention.ms",
+        ConfigType::Long,
+        "-2",
+        Some("log.local.retention.ms"),
+    ),
+    def(
+        "max.compaction.lag.ms",
+        ConfigType::Long,
+        LONG_MAX,
+        Some("log.cleaner.max.compaction.lag.ms"),
+    ),
+    def(
+        "max.message.bytes",
+        ConfigType::Int,
+        "1048588",
+        Some("message.max.bytes"),
+    ),
+    def(
+        "message.timestamp.after.max.ms",
+        ConfigType::Long,
+        "3600000",
+        Some("log.message.timestamp.after.max.ms"),
+    ),
+    def(
+        "message.timestamp.before.max.ms",
+        ConfigType::Long,
+        LONG_MAX,
+        Some("log.message.timestamp.before.max.ms"),
+    ),
     TopicConfigDef {
         allowed: &["CreateTime", "LogAppendTime"],
-        ..def("message.timestamp.type", ConfigType::String, "CreateTime", Some("log.message.timestamp.type"))
+        ..def(
+            "message.timestamp.type",
+            ConfigType::String,
+            "CreateTime",
+            Some("log.message.timestamp.type"),
+        )
     },
-    def("min.cleanable.dirty.ratio", ConfigType::Double, "0.5", Some("log.cleaner.min.cleanable.ratio")),
-    def("min.compaction.lag.ms", ConfigType::Long, "0", Some("log.cleaner.min.compaction.lag.ms")),
-    def("min.insync.replicas", ConfigType::Int, "1", Some("min.insync.replicas")),
-    def("preallocate", ConfigType::Boolean, "false", Some("log.preallocate")),
+    def(
+        "min.cleanable.dirty.ratio",
+        ConfigType::Double,
+        "0.5",
+        Some("log.cleaner.min.cleanable.ratio"),
+    ),
+    def(
+        "min.compaction.lag.ms",
+        ConfigType::Long,
+        "0",
+        Some("log.cleaner.min.compaction.lag.ms"),
+    ),
+    def(
+        "min.insync.replicas",
+        ConfigType::Int,
+        "1",
+        Some("min.insync.replicas"),
+    ),
+    def(
+        "preallocate",
+        ConfigType::Boolean,
+        "false",
+        Some("log.preallocate"),
+    ),
     def("remote.storage.enable", ConfigType::Boolean, "false", None),
-    def("retention.bytes", ConfigType::Long, "-1", Some("log.retention.bytes")),
-    def("retention.ms", ConfigType::Long, "604800000", Some("log.retention.ms")),
-    def("segment.bytes", ConfigType::Int, "1073741824", Some("log.segment.bytes")),
-    def("segment.index.bytes", ConfigType::Int, "10485760", Some("log.index.size.max.bytes")),
-    def("segment.jitter.ms", ConfigType::Long, "0", Some("log.roll.jitter.ms")),
-    def("segment.ms", ConfigType::Long, "604800000", Some("log.roll.ms")),
-    def("unclean.leader.election.enable", ConfigType::Boolean, "false", Some("unclean.leader.election.enable")),
+    def(
+        "retention.bytes",
+        ConfigType::Long,
+        "-1",
+        Some("log.retention.bytes"),
+    ),
+    def(
+        "retention.ms",
+        ConfigType::Long,
+        "604800000",
+        Some("log.retention.ms"),
+    ),
+    def(
+        "segment.bytes",
+        ConfigType::Int,
+        "1073741824",
+        Some("log.segment.bytes"),
+    ),
+    def(
+        "segment.index.bytes",
+        ConfigType::Int,
+        "10485760",
+        Some("log.index.size.max.bytes"),
+    ),
+    def(
+        "segment.jitter.ms",
+        ConfigType::Long,
+        "0",
+        Some("log.roll.jitter.ms"),
+    ),
+    def(
+        "segment.ms",
+        ConfigType::Long,
+        "604800000",
+        Some("log.roll.ms"),
+    ),
+    def(
+        "unclean.leader.election.enable",
+        ConfigType::Boolean,
+        "false",
+        Some("unclean.leader.election.enable"),
+    ),
 ];
 
 /// The definition of a topic config, if Kafka has one by that name.
@@ -145,7 +270,11 @@ pub fn validate(def: &TopicConfigDef, value: &str) -> Result<(), String> {
 }
 
 /// The effective value of `name` for a topic with `overrides` on `broker`.
-pub fn effective(name: &str, overrides: &BTreeMap<String, String>, broker: &BrokerConfig) -> Option<String> {
+pub fn effective(
+    name: &str,
+    overrides: &BTreeMap<String, String>,
+    broker: &BrokerConfig,
+) -> Option<String> {
     if let Some(value) = overrides.get(name) {
         return Some(value.clone());
     }
@@ -169,9 +298,17 @@ mod tests {
     #[test]
     fn defaults_come_from_broker_properties() {
         let mut broker = BrokerConfig::default();
-        assert_eq!(effective("retention.ms", &BTreeMap::new(), &broker).unwrap(), "604800000");
-        broker.properties.insert("log.retention.hours".into(), "1".into());
-        assert_eq!(effective("retention.ms", &BTreeMap::new(), &broker).unwrap(), "3600000");
+        assert_eq!(
+            effective("retention.ms", &BTreeMap::new(), &broker).unwrap(),
+            "604800000"
+        );
+        broker
+            .properties
+            .insert("log.retention.hours".into(), "1".into());
+        assert_eq!(
+            effective("retention.ms", &BTreeMap::new(), &broker).unwrap(),
+            "3600000"
+        );
         let overrides = [("retention.ms".to_string(), "5".to_string())].into();
         assert_eq!(effective("retention.ms", &overrides, &broker).unwrap(), "5");
     }

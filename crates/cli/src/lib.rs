@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 
 /// Kafka's command-line tools.
 #[derive(Debug, Parser)]
-#[command(name = "ferrokafka", version, about = "Kafka's command-line tools, on ferrokafka")]
+#[command(
+    name = "ferrokafka",
+    version,
+    about = "Kafka's command-line tools, on ferrokafka"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -9,7 +9,9 @@ pub fn parse(text: &str) -> BTreeMap<String, String> {
     let mut logical = String::new();
     for line in text.lines() {
         let trimmed = line.trim_start();
-        if logical.is_empty() && (trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('!')) {
+        if logical.is_empty()
+            && (trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('!'))
+        {
             continue;
         }
         if let Some(continued) = trimmed.strip_suffix('\\') {

@@ -2,6 +2,7 @@
 //! `--override key=value` settings, as kafka-server-start.sh does, until interrupted.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
@@ -30,7 +31,8 @@ pub fn run(args: Args) -> i32 {
 fn start(args: Args) -> Result<(), String> {
     let mut properties = match &args.config {
         Some(path) => super::properties::parse(
-            &std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            &std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
         ),
         None => BTreeMap::new(),
     };
@@ -65,6 +67,7 @@ fn start(args: Args) -> Result<(), String> {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
     runtime.block_on(async {
         let broker = Broker::start(config)
@@ -76,10 +79,26 @@ fn start(args: Args) -> Result<(), String> {
             broker.bootstrap(),
             broker.state().config.cluster_id
         );
-        let _ = tokio::signal::ctrl_c().await;
+        stopped().await;
         broker.shutdown().await;
         Ok(())
     })
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what kafka-server-stop sends).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Splits the first listener of a `listeners` value (`PLAINTEXT://host:port,...`) into its host
@@ -120,7 +139,10 @@ mod tests {
             split_listener("PLAINTEXT://localhost:9092,CONTROLLER://:9093").unwrap(),
             ("localhost".to_string(), 9092)
         );
-        assert_eq!(parse_listener("PLAINTEXT://:0").unwrap().0, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(
+            parse_listener("PLAINTEXT://:0").unwrap().0,
+            IpAddr::from([0, 0, 0, 0])
+        );
         assert!(split_listener("PLAINTEXT://nohost").is_err());
     }
 }

@@ -14,7 +14,9 @@ pub struct GroupCoordinator {
 
 impl GroupCoordinator {
     pub fn new(_config: &BrokerConfig) -> Self {
-        GroupCoordinator { inner: Arc::new(()) }
+        GroupCoordinator {
+            inner: Arc::new(()),
+        }
     }
 
     /// Expires sessions and completes rebalances on time until `shutdown`.

@@ -38,7 +38,8 @@ pub fn unsupported_version(correlation_id: i32) -> BytesMut {
     let mut out = BytesMut::with_capacity(4 + size);
     out.put_u32(size as u32);
     out.put_i32(correlation_id);
-    body.encode(&mut out, 0).expect("v0 ApiVersions always encodes");
+    body.encode(&mut out, 0)
+        .expect("v0 ApiVersions always encodes");
     out
 }
 
@@ -63,7 +64,10 @@ mod tests {
     #[test]
     fn unknown_version_gets_a_v0_answer() {
         let mut framed = unsupported_version(7).freeze();
-        assert_eq!(framed.len(), 4 + u32::from_be_bytes(framed[..4].try_into().unwrap()) as usize);
+        assert_eq!(
+            framed.len(),
+            4 + u32::from_be_bytes(framed[..4].try_into().unwrap()) as usize
+        );
         let _ = framed.split_to(4);
         assert_eq!(i32::from_be_bytes(framed[..4].try_into().unwrap()), 7);
         let _ = framed.split_to(4);

@@ -16,7 +16,8 @@ use crate::dispatch::Ctx;
 
 pub async fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
     if request.session_id != 0 {
-        return FetchResponse::default().with_error_code(ResponseError::FetchSessionIdNotFound.code());
+        return FetchResponse::default()
+            .with_error_code(ResponseError::FetchSessionIdNotFound.code());
     }
     let deadline = Instant::now() + Duration::from_millis(request.max_wait_ms.max(0) as u64);
     let min_bytes = request.min_bytes.max(0) as usize;
@@ -51,7 +52,15 @@ fn read_all(ctx: &Ctx<'_>, request: &FetchRequest) -> (Vec<FetchableTopicRespons
                 .partitions
                 .iter()
                 .map(|p| {
-                    let data = read_partition(ctx, wanted, p.partition, p.fetch_offset, p.partition_max_bytes, remaining, total == 0);
+                    let data = read_partition(
+                        ctx,
+                        wanted,
+                        p.partition,
+                        p.fetch_offset,
+                        p.partition_max_bytes,
+                        remaining,
+                        total == 0,
+                    );
                     if data.error_code != 0 {
                         errors = true;
                     }
@@ -95,7 +104,9 @@ fn read_partition(
         } else {
             ResponseError::UnknownTopicOrPartition
         };
-        return response.with_error_code(error.code()).with_high_watermark(-1);
+        return response
+            .with_error_code(error.code())
+            .with_high_watermark(-1);
     };
     let Some(partition) = topic.partition(index) else {
         return response

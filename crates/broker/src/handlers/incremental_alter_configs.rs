@@ -4,6 +4,9 @@ use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterC
 
 use crate::dispatch::Ctx;
 
-pub async fn handle(_ctx: &Ctx<'_>, _request: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse {
+pub async fn handle(
+    _ctx: &Ctx<'_>,
+    _request: IncrementalAlterConfigsRequest,
+) -> IncrementalAlterConfigsResponse {
     IncrementalAlterConfigsResponse::default()
 }

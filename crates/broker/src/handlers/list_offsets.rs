@@ -27,7 +27,8 @@ pub async fn handle(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsRe
                 .map(|p| {
                     let response = ListOffsetsPartitionResponse::default()
                         .with_partition_index(p.partition_index);
-                    let Some(partition) = topic.as_ref().and_then(|t| t.partition(p.partition_index))
+                    let Some(partition) =
+                        topic.as_ref().and_then(|t| t.partition(p.partition_index))
                     else {
                         return response
                             .with_error_code(ResponseError::UnknownTopicOrPartition.code());

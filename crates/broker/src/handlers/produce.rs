@@ -71,7 +71,11 @@ fn error(error: ResponseError) -> Refused {
     }
 }
 
-fn append(ctx: &Ctx<'_>, topic: Option<&Topic>, data: PartitionProduceData) -> Result<Appended, Refused> {
+fn append(
+    ctx: &Ctx<'_>,
+    topic: Option<&Topic>,
+    data: PartitionProduceData,
+) -> Result<Appended, Refused> {
     let missing = if ctx.version >= 13 {
         ResponseError::UnknownTopicId
     } else {
@@ -114,7 +118,11 @@ fn append(ctx: &Ctx<'_>, topic: Option<&Topic>, data: PartitionProduceData) -> R
     })
 }
 
-fn partition_response(ctx: &Ctx<'_>, index: i32, outcome: Result<Appended, Refused>) -> PartitionProduceResponse {
+fn partition_response(
+    ctx: &Ctx<'_>,
+    index: i32,
+    outcome: Result<Appended, Refused>,
+) -> PartitionProduceResponse {
     let response = PartitionProduceResponse::default().with_index(index);
     let with_start = |r: PartitionProduceResponse, start: i64| {
         if ctx.version >= 5 {
