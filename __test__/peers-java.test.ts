@@ -1,6 +1,6 @@
 // Apache Kafka's own Java client (default settings: an idempotent producer) against the embedded
 // broker, with Apache Kafka as the reference: produce, read back, consume in a group and commit.
-import { ExternalBroker, PeerLine, TARGETS, START_TIMEOUT_MS, runJavaPeer, startTarget } from './helpers/peers'
+import { PeerLine, describeTargets, runJavaPeer } from './helpers/peers'
 import { uniqueName } from './helpers/kafka'
 
 const PARTITIONS = 3
@@ -10,17 +10,9 @@ function byPosition(a: PeerLine, b: PeerLine): number {
   return a.partition - b.partition || Number(a.offset) - Number(b.offset)
 }
 
-describe.each(TARGETS)('Java client against %s', (target) => {
-  let broker: ExternalBroker
-  let bootstrap: string
-  beforeAll(async () => {
-    broker = await startTarget(target, PARTITIONS)
-    bootstrap = broker.brokers[0]
-  }, START_TIMEOUT_MS)
-  afterAll(() => broker?.close())
-
+describeTargets('Java client against %s', PARTITIONS, (bootstrap) => {
   async function produce(topic: string): Promise<PeerLine[]> {
-    const acks = await runJavaPeer(['produce', bootstrap, topic, String(COUNT)])
+    const acks = await runJavaPeer(['produce', bootstrap(), topic, String(COUNT)])
     expect(acks.map(({ key, value }) => [key, value])).toEqual(Array.from({ length: COUNT }, (_, i) => [`k${i}`, `v${i}`]))
     for (let partition = 0; partition < PARTITIONS; partition++) {
       const offsets = acks.filter((ack) => ack.partition === partition).map((ack) => ack.offset)
@@ -32,14 +24,14 @@ describe.each(TARGETS)('Java client against %s', (target) => {
   it('produces with the idempotent producer and reads every record back', async () => {
     const topic = uniqueName('java')
     const acks = await produce(topic)
-    const records = await runJavaPeer(['consume', bootstrap, topic, String(COUNT)])
+    const records = await runJavaPeer(['consume', bootstrap(), topic, String(COUNT)])
     expect(records.sort(byPosition)).toEqual(acks.sort(byPosition).map((ack) => ({ ...ack, type: 'record' })))
   })
 
   it('consumes in a group and commits the offsets it read', async () => {
     const topic = uniqueName('java-group')
     const acks = await produce(topic)
-    const consumed = await runJavaPeer(['consume-group', bootstrap, topic, uniqueName('java-group'), String(COUNT)])
+    const consumed = await runJavaPeer(['consume-group', bootstrap(), topic, uniqueName('java-group'), String(COUNT)])
     const records = consumed.filter((line) => line.type === 'record').sort(byPosition)
     expect(records).toEqual(acks.sort(byPosition).map((ack) => ({ ...ack, type: 'record' })))
     const ends = Array.from({ length: PARTITIONS }, (_, partition) => (

@@ -1,6 +1,6 @@
 // kcat (Debian's librdkafka) against the embedded broker, with Apache Kafka as the reference:
 // produce, consume, compressed batches, metadata and a balanced consumer group.
-import { ExternalBroker, TARGETS, START_TIMEOUT_MS, kcat, startTarget } from './helpers/peers'
+import { describeTargets, kcat } from './helpers/peers'
 import { uniqueName } from './helpers/kafka'
 
 const PARTITIONS = 3
@@ -14,24 +14,16 @@ function records(output: { json: Record<string, unknown>[] }) {
   return output.json.map(({ partition, offset, key, payload }) => ({ partition, offset, key, payload }))
 }
 
-describe.each(TARGETS)('kcat against %s', (target) => {
-  let broker: ExternalBroker
-  let bootstrap: string
-  beforeAll(async () => {
-    broker = await startTarget(target, PARTITIONS)
-    bootstrap = broker.brokers[0]
-  }, START_TIMEOUT_MS)
-  afterAll(() => broker?.close())
-
+describeTargets('kcat against %s', PARTITIONS, (bootstrap) => {
   async function produce(topic: string, input: string, extra: string[] = []): Promise<void> {
-    await kcat(['-b', bootstrap, ...BOUNDED, '-P', '-t', topic, '-K', ':', ...extra], input)
+    await kcat(['-b', bootstrap(), ...BOUNDED, '-P', '-t', topic, '-K', ':', ...extra], input)
   }
 
   it('produces keyed records that a consumer reads back in order with their offsets', async () => {
     const topic = uniqueName('kcat')
     await produce(topic, lines('a', 3), ['-p', '1'])
     await produce(topic, lines('b', 2), ['-p', '1'])
-    const out = await kcat(['-b', bootstrap, ...BOUNDED, '-C', '-t', topic, '-p', '1', '-o', 'beginning', '-e', '-J', '-q'])
+    const out = await kcat(['-b', bootstrap(), ...BOUNDED, '-C', '-t', topic, '-p', '1', '-o', 'beginning', '-e', '-J', '-q'])
     expect(records(out)).toEqual([
       { partition: 1, offset: 0, key: 'ak0', payload: 'av0' },
       { partition: 1, offset: 1, key: 'ak1', payload: 'av1' },
@@ -44,7 +36,7 @@ describe.each(TARGETS)('kcat against %s', (target) => {
   it('reads from a given offset', async () => {
     const topic = uniqueName('kcat-offset')
     await produce(topic, lines('', 4), ['-p', '0'])
-    const out = await kcat(['-b', bootstrap, ...BOUNDED, '-C', '-t', topic, '-p', '0', '-o', '2', '-e', '-J', '-q'])
+    const out = await kcat(['-b', bootstrap(), ...BOUNDED, '-C', '-t', topic, '-p', '0', '-o', '2', '-e', '-J', '-q'])
     expect(records(out)).toEqual([
       { partition: 0, offset: 2, key: 'k2', payload: 'v2' },
       { partition: 0, offset: 3, key: 'k3', payload: 'v3' }
@@ -56,7 +48,7 @@ describe.each(TARGETS)('kcat against %s', (target) => {
     const payload = `${codec} `.repeat(200)
     const input = Array.from({ length: 20 }, (_, i) => `k${i}:${payload}${i}\n`).join('')
     await produce(topic, input, ['-p', '2', '-z', codec])
-    const out = await kcat(['-b', bootstrap, ...BOUNDED, '-C', '-t', topic, '-p', '2', '-o', 'beginning', '-e', '-J', '-q'])
+    const out = await kcat(['-b', bootstrap(), ...BOUNDED, '-C', '-t', topic, '-p', '2', '-o', 'beginning', '-e', '-J', '-q'])
     expect(records(out)).toEqual(Array.from({ length: 20 }, (_, i) => (
       { partition: 2, offset: i, key: `k${i}`, payload: `${payload}${i}` }
     )))
@@ -65,13 +57,13 @@ describe.each(TARGETS)('kcat against %s', (target) => {
   it('lists the broker, the controller and every partition of a topic with -L', async () => {
     const topic = uniqueName('kcat-meta')
     await produce(topic, lines('', 1), ['-p', '0'])
-    const out = await kcat(['-b', bootstrap, ...BOUNDED, '-L', '-J', '-t', topic])
+    const out = await kcat(['-b', bootstrap(), ...BOUNDED, '-L', '-J', '-t', topic])
     const metadata = out.json[0] as {
       controllerid: number
       brokers: { id: number, name: string }[]
       topics: { topic: string, err?: string, partitions: { partition: number, leader: number, replicas: { id: number }[], isrs: { id: number }[] }[] }[]
     }
-    expect(metadata.brokers).toEqual([{ id: expect.any(Number), name: bootstrap }])
+    expect(metadata.brokers).toEqual([{ id: expect.any(Number), name: bootstrap() }])
     const id = metadata.brokers[0].id
     expect(metadata.controllerid).toBe(id)
     expect(metadata.topics).toEqual([{
@@ -83,7 +75,7 @@ describe.each(TARGETS)('kcat against %s', (target) => {
   it('consumes in a group with -G and resumes from the committed offsets', async () => {
     const topic = uniqueName('kcat-group')
     const group = uniqueName('kcat-group')
-    const consume = () => kcat(['-b', bootstrap, ...BOUNDED, '-X', 'auto.offset.reset=earliest', '-G', group, '-e', '-J', '-q', topic])
+    const consume = () => kcat(['-b', bootstrap(), ...BOUNDED, '-X', 'auto.offset.reset=earliest', '-G', group, '-e', '-J', '-q', topic])
     await produce(topic, lines('a', 2), ['-p', '0'])
     await produce(topic, lines('b', 1), ['-p', '2'])
     const first = records(await consume())

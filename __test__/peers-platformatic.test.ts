@@ -1,6 +1,6 @@
 // @platformatic/kafka (a pure-JS client on flexible protocol versions) against the embedded broker,
 // with Apache Kafka as the reference: produce with topic auto-creation, consume in a group, commit.
-import { ExternalBroker, PeerLine, TARGETS, START_TIMEOUT_MS, runPlatformaticPeer, startTarget } from './helpers/peers'
+import { PeerLine, describeTargets, runPlatformaticPeer } from './helpers/peers'
 import { uniqueName } from './helpers/kafka'
 
 const PARTITIONS = 3
@@ -9,17 +9,9 @@ function byPosition(a: PeerLine, b: PeerLine): number {
   return a.partition - b.partition || Number(a.offset) - Number(b.offset)
 }
 
-describe.each(TARGETS)('@platformatic/kafka against %s', (target) => {
-  let broker: ExternalBroker
-  let bootstrap: string
-  beforeAll(async () => {
-    broker = await startTarget(target, PARTITIONS)
-    bootstrap = broker.brokers[0]
-  }, START_TIMEOUT_MS)
-  afterAll(() => broker?.close())
-
+describeTargets('@platformatic/kafka against %s', PARTITIONS, (bootstrap) => {
   async function produce(topic: string, count: number): Promise<PeerLine[]> {
-    const acks = await runPlatformaticPeer(['produce', bootstrap, topic, String(count)])
+    const acks = await runPlatformaticPeer(['produce', bootstrap(), topic, String(count)])
     expect(acks.map(({ key, value }) => [key, value])).toEqual(Array.from({ length: count }, (_, i) => [`k${i}`, `v${i}`]))
     return acks
   }
@@ -37,7 +29,7 @@ describe.each(TARGETS)('@platformatic/kafka against %s', (target) => {
     const topic = uniqueName('plt-group')
     const group = uniqueName('plt-group')
     const acks = await produce(topic, 6)
-    const consumed = await runPlatformaticPeer(['consume-group', bootstrap, topic, group, '6'])
+    const consumed = await runPlatformaticPeer(['consume-group', bootstrap(), topic, group, '6'])
     expect(consumed.filter((line) => line.type === 'record').sort(byPosition))
       .toEqual([...acks].sort(byPosition).map((ack) => ({ ...ack, type: 'record' })))
     const ends = Array.from({ length: PARTITIONS }, (_, partition) => (
@@ -46,7 +38,7 @@ describe.each(TARGETS)('@platformatic/kafka against %s', (target) => {
     expect(consumed.filter((line) => line.type === 'committed').sort(byPosition)).toEqual(ends)
 
     const more = await produce(topic, 1)
-    const resumed = await runPlatformaticPeer(['consume-group', bootstrap, topic, group, '1'])
+    const resumed = await runPlatformaticPeer(['consume-group', bootstrap(), topic, group, '1'])
     expect(resumed.filter((line) => line.type === 'record')).toEqual(more.map((ack) => ({ ...ack, type: 'record' })))
   })
 })

@@ -1,24 +1,16 @@
 // confluent-kafka for Python (a recent librdkafka, flexible versions) against the embedded broker,
 // with Apache Kafka as the reference: admin topic creation, produce, group consume and commit.
-import { ExternalBroker, PeerLine, TARGETS, START_TIMEOUT_MS, runPythonPeer, startTarget } from './helpers/peers'
+import { PeerLine, describeTargets, runPythonPeer } from './helpers/peers'
 import { uniqueName } from './helpers/kafka'
 
 function byPosition(a: PeerLine, b: PeerLine): number {
   return a.partition - b.partition || Number(a.offset) - Number(b.offset)
 }
 
-describe.each(TARGETS)('confluent-kafka (Python) against %s', (target) => {
-  let broker: ExternalBroker
-  let bootstrap: string
-  beforeAll(async () => {
-    broker = await startTarget(target)
-    bootstrap = broker.brokers[0]
-  }, START_TIMEOUT_MS)
-  afterAll(() => broker?.close())
-
+describeTargets('confluent-kafka (Python) against %s', 1, (bootstrap) => {
   it('creates a topic with the admin client and sees its partitions in metadata', async () => {
     const topic = uniqueName('py-admin')
-    expect(await runPythonPeer(['create-topic', bootstrap, topic, '4'])).toEqual([
+    expect(await runPythonPeer(['create-topic', bootstrap(), topic, '4'])).toEqual([
       { type: 'created', topic },
       { type: 'metadata', topic, partitions: [0, 1, 2, 3] }
     ])
@@ -27,15 +19,15 @@ describe.each(TARGETS)('confluent-kafka (Python) against %s', (target) => {
   it('produces, consumes in a group, commits, and the commits are visible to a new client', async () => {
     const topic = uniqueName('py-group')
     const group = uniqueName('py-group')
-    await runPythonPeer(['create-topic', bootstrap, topic, '3'])
-    const acks = await runPythonPeer(['produce', bootstrap, topic, '12', 'zstd'])
+    await runPythonPeer(['create-topic', bootstrap(), topic, '3'])
+    const acks = await runPythonPeer(['produce', bootstrap(), topic, '12', 'zstd'])
     expect(acks.map(({ key, value }) => [key, value])).toEqual(Array.from({ length: 12 }, (_, i) => [`k${i}`, `v${i}`]))
     for (const partition of [0, 1, 2]) {
       const offsets = acks.filter((ack) => ack.partition === partition).map((ack) => ack.offset)
       expect(offsets).toEqual(offsets.map((_, i) => i))
     }
 
-    const consumed = await runPythonPeer(['consume-group', bootstrap, topic, group, '12'])
+    const consumed = await runPythonPeer(['consume-group', bootstrap(), topic, group, '12'])
     const records = consumed.filter((line) => line.type === 'record').sort(byPosition)
     expect(records).toEqual([...acks].sort(byPosition).map((ack) => ({ ...ack, type: 'record' })))
 
@@ -44,7 +36,7 @@ describe.each(TARGETS)('confluent-kafka (Python) against %s', (target) => {
       .filter(({ offset }) => offset > 0)
       .map(({ partition, offset }) => ({ type: 'committed', partition, offset }))
     expect(consumed.filter((line) => line.type === 'committed').sort(byPosition)).toEqual(ends)
-    const fresh = await runPythonPeer(['committed', bootstrap, topic, group])
+    const fresh = await runPythonPeer(['committed', bootstrap(), topic, group])
     expect(fresh.filter((line) => Number(line.offset) >= 0).sort(byPosition)).toEqual(ends)
   })
 })

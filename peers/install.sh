@@ -44,8 +44,10 @@ pom=$here/kafka/pom.xml
 if ! cmp -s "$pom" "$libs/.pom.xml" 2>/dev/null; then
   say "Apache Kafka jars from $(basename "$pom") into $libs"
   rm -rf "$libs" "$libs.tmp"
-  mvn -q -B -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$cache/m2" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$libs.tmp"
+  mkdir -p "$cache/kafka"
+  mvn -q -B -f "$pom" -Dmaven.repo.local="$cache/m2" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$libs.tmp" > "$cache/kafka/mvn.log" 2>&1 \
+    || { cat "$cache/kafka/mvn.log" >&2; die "mvn could not fetch the Kafka jars"; }
   ls "$libs.tmp"/kafka_2.13-*.jar "$libs.tmp"/kafka-clients-*.jar >/dev/null || die "Kafka jars missing after mvn"
   cp "$pom" "$libs.tmp/.pom.xml"
   mv "$libs.tmp" "$libs"

@@ -141,12 +141,38 @@ export async function kcat(args: string[], input?: string): Promise<KcatOutput> 
 export const TARGETS = ['ferrokafka', 'Apache Kafka'] as const
 export type TargetName = (typeof TARGETS)[number]
 
+/** How long a test may take to start Apache Kafka (a JVM) on a busy 2-core machine. */
+const START_TIMEOUT_MS = 120_000
+
 /** Starts one of TARGETS with `numPartitions` for auto-created topics. */
-export async function startTarget(name: TargetName, numPartitions = 1): Promise<ExternalBroker> {
+async function startTarget(name: TargetName, numPartitions = 1): Promise<ExternalBroker> {
   if (name === 'Apache Kafka') return startApacheKafka([`num.partitions=${numPartitions}`])
   const broker = await createBroker({ numPartitions })
   return { name, brokers: broker.brokers, close: () => broker.close() }
 }
 
-/** How long a test may take to start Apache Kafka (a JVM) on a busy 2-core machine. */
-export const START_TIMEOUT_MS = 120_000
+/**
+ * Declares `suite` once per target (`describe.each(TARGETS)`), each with its own broker whose
+ * auto-created topics get `numPartitions`; `bootstrap()` gives the suite's bootstrap address. Every
+ * target starts when the file loads, so Apache Kafka boots while the ferrokafka suite runs, and all
+ * stop after the file's last test.
+ */
+export function describeTargets(title: string, numPartitions: number, suite: (bootstrap: () => string) => void): void {
+  const started = new Map(TARGETS.map((name) => {
+    const broker = startTarget(name, numPartitions)
+    broker.catch(() => undefined)
+    return [name, broker] as const
+  }))
+  afterAll(() => Promise.all([...started.values()].map((broker) => broker.then((b) => b.close(), () => undefined))),
+    START_TIMEOUT_MS)
+  describe.each(TARGETS)(title, (name) => {
+    let broker: ExternalBroker | undefined
+    beforeAll(async () => {
+      broker = await started.get(name)
+    }, START_TIMEOUT_MS)
+    suite(() => {
+      if (!broker) throw new Error(`${name} did not start`)
+      return broker.brokers[0]
+    })
+  })
+}

@@ -6,5 +6,5 @@ cache=${FERROKAFKA_PEERS_CACHE:-$HOME/.cache/ferrokafka-peers}
 classes=$cache/java/classes
 [ -f "$classes/Peer.class" ] || { echo "peers: error: the Java peer is not built; run peers/install.sh" >&2; exit 1; }
 exec java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-  -Dlog4j2.configurationFile="$here/../kafka/log4j2.properties" \
+  -Dlog4j2.configurationFile="$here/log4j2.properties" \
   -cp "$classes:$cache/kafka/libs/*" Peer "$@"
