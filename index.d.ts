@@ -28,6 +28,10 @@ export declare class Broker implements AsyncDisposable {
   readonly clusterId: string
   /** Stops the broker, closing every connection and releasing the port. */
   close(): Promise<void>
+  /** Lets the process exit while the broker still runs (it keeps the process alive by default, like a server). */
+  unref(): this
+  /** Undoes `unref()`. */
+  ref(): this
   [Symbol.asyncDispose](): Promise<void>
 }
 

@@ -1,4 +1,7 @@
 // The embedded broker's lifecycle and its produce path, driven by real kafkajs.
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { CompressionTypes } from 'kafkajs'
 import { createBroker, Broker } from '..'
 import { kafkajs, uniqueName, waitFor } from './helpers/kafka'
@@ -23,6 +26,37 @@ describe('createBroker', () => {
     }
     const reused = await createBroker({ port })
     await reused.close()
+  })
+
+  it('leaves nothing behind that keeps a process alive once closed', async () => {
+    // The child exits by itself only if closing released every handle; otherwise it hangs and
+    // execFile's timeout kills it.
+    const script = `
+      const { createBroker } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+      const { Kafka, logLevel } = require('kafkajs')
+      createBroker().then(async (broker) => {
+        const producer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer()
+        await producer.connect()
+        await producer.send({ topic: 'exit', messages: [{ value: 'x' }] })
+        await producer.disconnect()
+        await broker.close()
+        console.log('closed')
+      })`
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { timeout: 20000 })
+    expect(stdout.trim()).toBe('closed')
+  })
+
+  it('keeps the process alive while open, like a server, unless unref()ed', async () => {
+    const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = refTimers()
+    const broker = await createBroker()
+    expect(refTimers()).toBe(before + 1)
+    broker.unref()
+    expect(refTimers()).toBe(before)
+    broker.ref()
+    expect(refTimers()).toBe(before + 1)
+    await broker.close()
+    expect(refTimers()).toBe(before)
   })
 
   it('rejects bad options with a clear error', async () => {

@@ -44,10 +44,17 @@ function checkOptions (options) {
   return { ...options, config }
 }
 
-/** A running in-process Kafka broker. */
+/** Longest delay a timer accepts; the keep-alive timer never needs to fire. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1
+
+/**
+ * A running in-process Kafka broker. Like a `net.Server`, it keeps the Node process alive until
+ * it is closed, unless `unref()` is called.
+ */
 class Broker {
   #handle
   #closed = null
+  #keepAlive = setInterval(() => {}, KEEP_ALIVE_MS)
 
   constructor (handle) {
     this.#handle = handle
@@ -60,8 +67,21 @@ class Broker {
 
   /** Stops the broker and releases its port; safe to call more than once. */
   close () {
+    clearInterval(this.#keepAlive)
     this.#closed ??= this.#handle.close()
     return this.#closed
+  }
+
+  /** Lets the process exit while the broker is still running. */
+  unref () {
+    this.#keepAlive.unref()
+    return this
+  }
+
+  /** Undoes `unref()`: the broker keeps the process alive again. */
+  ref () {
+    this.#keepAlive.ref()
+    return this
   }
 
   [Symbol.asyncDispose] () {

@@ -149,36 +149,20 @@ impl PartitionLog {
 mod tests {
     use super::*;
     use ferrokafka_wire::record_batch::validate_batches;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-    };
+    use ferrokafka_wire::records::{encode_batch, BatchOptions, RecordRef};
 
     fn batch(timestamps: &[i64]) -> Vec<(BatchHeader, Bytes)> {
-        let records: Vec<Record> = timestamps
+        let records: Vec<RecordRef> = timestamps
             .iter()
-            .enumerate()
-            .map(|(i, ts)| Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: -1,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                sequence: -1,
-                timestamp: *ts,
+            .map(|ts| RecordRef {
                 key: None,
-                value: Some(Bytes::from_static(b"v")),
-                headers: Default::default(),
+                value: Some(b"v"),
+                headers: &[],
+                timestamp: *ts,
             })
             .collect();
         let mut buf = BytesMut::new();
-        let options = RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        };
-        RecordBatchEncoder::encode(&mut buf, &records, &options).unwrap();
+        encode_batch(&mut buf, &records, &BatchOptions::default()).unwrap();
         validate_batches(&buf.freeze()).unwrap()
     }
 

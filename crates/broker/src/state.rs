@@ -285,8 +285,10 @@ mod tests {
     fn auto_creation_follows_the_setting() {
         let state = state();
         assert!(state.auto_create("fresh").is_some());
-        let mut config = BrokerConfig::default();
-        config.auto_create_topics = false;
+        let config = BrokerConfig {
+            auto_create_topics: false,
+            ..BrokerConfig::default()
+        };
         let strict = State::new(config, "127.0.0.1".into(), 9092);
         assert!(strict.auto_create("fresh").is_none());
     }

@@ -3,11 +3,9 @@
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use ferrokafka_broker::{Broker, BrokerConfig};
+use ferrokafka_wire::records::{encode_batch, BatchOptions, RecordRef};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -67,27 +65,14 @@ fn versions(key: ApiKey) -> std::ops::RangeInclusive<i16> {
 }
 
 fn records() -> Bytes {
-    let record = Record {
-        transactional: false,
-        control: false,
-        delete_horizon: false,
-        partition_leader_epoch: -1,
-        producer_id: -1,
-        producer_epoch: -1,
-        timestamp_type: TimestampType::Creation,
-        offset: 0,
-        sequence: -1,
+    let record = RecordRef {
+        key: Some(b"k"),
+        value: Some(b"v"),
+        headers: &[],
         timestamp: 1_700_000_000_000,
-        key: Some(Bytes::from_static(b"k")),
-        value: Some(Bytes::from_static(b"v")),
-        headers: Default::default(),
     };
     let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut buf, [&record], &options).unwrap();
+    encode_batch(&mut buf, &[record], &BatchOptions::default()).unwrap();
     buf.freeze()
 }
 

@@ -1,6 +1,18 @@
 //! ferrokafka-client: the Kafka client behind ferrokafka's kafkajs-compatible API.
 //!
-//! Connections, metadata, producer, consumer and admin live here; the addon in `src/` only
-//! converts arguments and hands results back to JavaScript.
+//! [`Connection`] is one pipelined connection to one broker, with ApiVersions negotiation;
+//! metadata, producer, consumer and admin build on it. The addon in `src/` only converts
+//! arguments and hands results back to JavaScript.
 
-pub use ferrokafka_wire as wire;
+mod cluster;
+mod connection;
+mod error;
+pub mod partitioner;
+pub mod producer;
+pub mod retry;
+mod versions;
+
+pub use cluster::{Cluster, ClusterOptions, Metadata, PartitionMetadata, TopicMetadata};
+pub use connection::{Connection, ConnectionOptions};
+pub use error::{Error, Result};
+pub use versions::ApiVersionTable;

@@ -6,6 +6,7 @@
 
 pub mod frame;
 pub mod record_batch;
+pub mod records;
 pub mod versions;
 
 pub use kafka_protocol as protocol;

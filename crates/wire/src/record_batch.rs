@@ -173,35 +173,28 @@ pub fn set_log_append_time(batch: &mut [u8], timestamp: i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::{encode_batch, BatchOptions, RecordRef};
     use bytes::BytesMut;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-    };
+    use kafka_protocol::records::Compression;
 
     fn batch(count: usize, compression: Compression) -> Bytes {
-        let records: Vec<Record> = (0..count)
-            .map(|i| Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: -1,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                sequence: -1,
+        let values: Vec<String> = (0..count).map(|i| format!("value {i}")).collect();
+        let records: Vec<RecordRef> = values
+            .iter()
+            .enumerate()
+            .map(|(i, value)| RecordRef {
+                key: None,
+                value: Some(value.as_bytes()),
+                headers: &[],
                 timestamp: 1_700_000_000_000 + i as i64,
-                key: Some(Bytes::from(format!("k{i}"))),
-                value: Some(Bytes::from(format!("value {i}"))),
-                headers: Default::default(),
             })
             .collect();
         let mut buf = BytesMut::new();
-        let options = RecordEncodeOptions {
-            version: 2,
+        let options = BatchOptions {
             compression,
+            ..BatchOptions::default()
         };
-        RecordBatchEncoder::encode(&mut buf, &records, &options).unwrap();
+        encode_batch(&mut buf, &records, &options).unwrap();
         buf.freeze()
     }
 

@@ -1,27 +1,23 @@
-//! The classic group coordinator (TODO: membership, rebalances, offsets).
+//! The classic consumer group coordinator, as in Apache Kafka 4: group membership and
+//! rebalances (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), committed offsets, and the admin
+//! views (DescribeGroups, ListGroups, DeleteGroups, OffsetDelete).
+//!
+//! [`GroupCoordinator`] owns every group; `classic` holds one group's state, `rebalance`
+//! its protocol, `offsets` its committed offsets. The handlers speak to the coordinator in
+//! the version-free terms of [`api`].
 
-use std::sync::Arc;
+pub mod api;
+mod classic;
+mod coordinator;
+mod member;
+mod offsets;
+mod rebalance;
+mod subscription;
 
-use tokio_util::sync::CancellationToken;
+pub use coordinator::{GroupCoordinator, CLASSIC_GROUP_TYPE};
+pub use member::Protocol;
 
-use crate::config::BrokerConfig;
-
-/// All consumer groups of the broker. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct GroupCoordinator {
-    inner: Arc<()>,
-}
-
-impl GroupCoordinator {
-    pub fn new(_config: &BrokerConfig) -> Self {
-        GroupCoordinator {
-            inner: Arc::new(()),
-        }
-    }
-
-    /// Expires sessions and completes rebalances on time until `shutdown`.
-    pub async fn run_timers(self, shutdown: CancellationToken) {
-        let _ = &self.inner;
-        shutdown.cancelled().await;
-    }
-}
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod wire_tests;

@@ -1,0 +1,329 @@
+//! One connection to one broker: requests are pipelined (many in flight), responses are matched
+//! to requests in order (Kafka answers each connection in request order), and the API versions
+//! are negotiated with ApiVersions when the connection opens.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures::StreamExt;
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader, ResponseHeader,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use parking_lot::Mutex;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::codec::FramedRead;
+
+use crate::error::{Error, Result};
+use crate::versions::ApiVersionTable;
+
+/// The ApiVersions version tried first; older brokers answer it with their own list (KIP-511).
+const API_VERSIONS_FIRST: i16 = 3;
+/// Largest response frame accepted.
+const MAX_RESPONSE_BYTES: usize = 1 << 30;
+
+/// How to open a connection.
+#[derive(Debug, Clone)]
+pub struct ConnectionOptions {
+    pub client_id: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for ConnectionOptions {
+    /// kafkajs's defaults: connectionTimeout 1000 ms, requestTimeout 30000 ms.
+    fn default() -> Self {
+        ConnectionOptions {
+            client_id: "kafkajs".to_string(),
+            connect_timeout: Duration::from_millis(1000),
+            request_timeout: Duration::from_millis(30_000),
+        }
+    }
+}
+
+/// A request waiting for its response.
+struct Pending {
+    correlation_id: i32,
+    reply: oneshot::Sender<Result<Bytes>>,
+}
+
+/// Requests waiting for responses, in the order they were written, or why there can be none.
+#[derive(Default)]
+struct InFlight {
+    queue: VecDeque<Pending>,
+    closed: Option<Error>,
+}
+
+/// What the reader task, the writer task and the senders share.
+#[derive(Default)]
+struct Shared {
+    in_flight: Mutex<InFlight>,
+    closed: AtomicBool,
+}
+
+impl Shared {
+    /// Registers a request about to be written; fails it at once if the connection is closed.
+    fn expect(&self, pending: Pending) {
+        let mut in_flight = self.in_flight.lock();
+        match &in_flight.closed {
+            Some(error) => {
+                let _ = pending.reply.send(Err(error.clone()));
+            }
+            None => in_flight.queue.push_back(pending),
+        }
+    }
+
+    fn fail_all(&self, error: Error) {
+        let mut in_flight = self.in_flight.lock();
+        self.closed.store(true, Ordering::Release);
+        for pending in in_flight.queue.drain(..) {
+            let _ = pending.reply.send(Err(error.clone()));
+        }
+        in_flight.closed.get_or_insert(error);
+    }
+}
+
+/// A frame to write, and where its response goes (none for acks=0 produce).
+struct Outgoing {
+    frame: BytesMut,
+    pending: Option<Pending>,
+}
+
+/// An open, negotiated connection. Cheap to share behind an `Arc`; dropping the last handle
+/// closes the socket.
+pub struct Connection {
+    address: String,
+    options: ConnectionOptions,
+    outgoing: mpsc::UnboundedSender<Outgoing>,
+    shared: Arc<Shared>,
+    next_correlation_id: AtomicI32,
+    versions: ApiVersionTable,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Connects to `address` (`host:port`) and negotiates API versions.
+    pub async fn connect(address: &str, options: ConnectionOptions) -> Result<Connection> {
+        let stream = tokio::time::timeout(options.connect_timeout, TcpStream::connect(address))
+            .await
+            .map_err(|_| Error::Connection(format!("Connection timeout to {address}")))?
+            .map_err(|e| Error::Connection(format!("Connection error to {address}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        let (read_half, write_half) = stream.into_split();
+        let shared = Arc::new(Shared::default());
+        let (outgoing, queued) = mpsc::unbounded_channel();
+        tokio::spawn(write_frames(write_half, queued, shared.clone()));
+        tokio::spawn(read_frames(
+            FramedRead::new(read_half, ferrokafka_wire::frame::codec(MAX_RESPONSE_BYTES)),
+            shared.clone(),
+        ));
+        let mut connection = Connection {
+            address: address.to_string(),
+            options,
+            outgoing,
+            shared,
+            next_correlation_id: AtomicI32::new(0),
+            versions: ApiVersionTable::default(),
+        };
+        connection.versions = connection.negotiate().await?;
+        Ok(connection)
+    }
+
+    /// The address this connection was opened to.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The negotiated API versions.
+    pub fn versions(&self) -> &ApiVersionTable {
+        &self.versions
+    }
+
+    /// Whether the socket has closed; a closed connection fails every request.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Sends `request` at the newest version both sides support and waits for its response.
+    pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response> {
+        let version = self.version_of::<R>()?;
+        self.send_at(request, version).await
+    }
+
+    /// Sends `request` at `version` and waits for its response.
+    pub async fn send_at<R: Request>(&self, request: &R, version: i16) -> Result<R::Response> {
+        let api = api_key::<R>();
+        let (reply, response) = oneshot::channel();
+        self.enqueue(request, version, Some(reply))?;
+        let mut body = tokio::time::timeout(self.options.request_timeout, response)
+            .await
+            .map_err(|_| Error::RequestTimeout {
+                api,
+                timeout_ms: self.options.request_timeout.as_millis() as u64,
+            })?
+            .map_err(|_| Error::Connection(format!("Connection to {} closed", self.address)))??;
+        ResponseHeader::decode(&mut body, R::Response::header_version(version))
+            .map_err(|e| Error::Encoding(e.to_string()))?;
+        R::Response::decode(&mut body, version).map_err(|e| Error::Encoding(e.to_string()))
+    }
+
+    /// Sends a request that gets no response (Produce with acks=0).
+    pub fn send_without_response<R: Request>(&self, request: &R) -> Result<()> {
+        let version = self.version_of::<R>()?;
+        self.enqueue(request, version, None).map(|_| ())
+    }
+
+    /// The negotiated version for `R`.
+    pub fn version_of<R: Request>(&self) -> Result<i16> {
+        let api = api_key::<R>();
+        self.versions.version(api).ok_or(Error::UnsupportedApi(api))
+    }
+
+    fn enqueue<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        reply: Option<oneshot::Sender<Result<Bytes>>>,
+    ) -> Result<i32> {
+        if self.is_closed() {
+            return Err(Error::Connection(format!(
+                "Connection to {} closed",
+                self.address
+            )));
+        }
+        let correlation_id = self.next_correlation_id.fetch_add(1, Ordering::Relaxed);
+        let frame = encode_request(request, version, correlation_id, &self.options.client_id)?;
+        let pending = reply.map(|reply| Pending {
+            correlation_id,
+            reply,
+        });
+        self.outgoing
+            .send(Outgoing { frame, pending })
+            .map_err(|_| Error::Connection(format!("Connection to {} closed", self.address)))?;
+        Ok(correlation_id)
+    }
+
+    /// ApiVersions v3 first; a broker that does not know v3 answers with a v0 body carrying
+    /// UNSUPPORTED_VERSION and its full list (KIP-511), which is used as is.
+    async fn negotiate(&self) -> Result<ApiVersionTable> {
+        let request = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("ferrokafka"))
+            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
+        let (reply, response) = oneshot::channel();
+        self.enqueue(&request, API_VERSIONS_FIRST, Some(reply))?;
+        let mut body = tokio::time::timeout(self.options.request_timeout, response)
+            .await
+            .map_err(|_| Error::RequestTimeout {
+                api: ApiKey::ApiVersions,
+                timeout_ms: self.options.request_timeout.as_millis() as u64,
+            })?
+            .map_err(|_| Error::Connection(format!("Connection to {} closed", self.address)))??;
+        body.advance(4);
+        let unsupported = body.len() >= 2
+            && i16::from_be_bytes([body[0], body[1]]) == ResponseError::UnsupportedVersion.code();
+        let version = if unsupported { 0 } else { API_VERSIONS_FIRST };
+        let response = ApiVersionsResponse::decode(&mut body, version)
+            .map_err(|e| Error::Encoding(e.to_string()))?;
+        if response.error_code != 0 && !unsupported {
+            return Err(Error::from_code(response.error_code, None).expect("nonzero code"));
+        }
+        Ok(ApiVersionTable::negotiate(&response.api_keys))
+    }
+}
+
+fn api_key<R: Request>() -> ApiKey {
+    ApiKey::try_from(R::KEY).expect("every request type has a known key")
+}
+
+fn encode_request<R: Request>(
+    request: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: &str,
+) -> Result<BytesMut> {
+    let header = RequestHeader::default()
+        .with_request_api_key(R::KEY)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(StrBytes::from_string(client_id.to_string())));
+    let header_version = R::header_version(version);
+    let encoding = |e: anyhow::Error| Error::Encoding(e.to_string());
+    let size = header.compute_size(header_version).map_err(encoding)?
+        + request.compute_size(version).map_err(encoding)?;
+    let mut frame = BytesMut::with_capacity(4 + size);
+    frame.put_u32(size as u32);
+    header
+        .encode(&mut frame, header_version)
+        .map_err(encoding)?;
+    request.encode(&mut frame, version).map_err(encoding)?;
+    Ok(frame)
+}
+
+async fn write_frames(
+    mut socket: OwnedWriteHalf,
+    mut queued: mpsc::UnboundedReceiver<Outgoing>,
+    shared: Arc<Shared>,
+) {
+    let mut batch = BytesMut::new();
+    while let Some(first) = queued.recv().await {
+        let mut next = Some(first);
+        while let Some(Outgoing { frame, pending }) = next.take() {
+            if let Some(pending) = pending {
+                shared.expect(pending);
+            }
+            batch.extend_from_slice(&frame);
+            if batch.len() < 1 << 20 {
+                next = queued.try_recv().ok();
+            }
+        }
+        if let Err(error) = socket.write_all(&batch).await {
+            shared.fail_all(Error::Connection(error.to_string()));
+            return;
+        }
+        batch.clear();
+    }
+}
+
+async fn read_frames(
+    mut frames: FramedRead<tokio::net::tcp::OwnedReadHalf, tokio_util::codec::LengthDelimitedCodec>,
+    shared: Arc<Shared>,
+) {
+    let error = loop {
+        let frame = match frames.next().await {
+            Some(Ok(frame)) => frame.freeze(),
+            Some(Err(error)) => break Error::Connection(error.to_string()),
+            None => break Error::Connection("Closed connection".to_string()),
+        };
+        if frame.len() < 4 {
+            break Error::Encoding("response shorter than its header".to_string());
+        }
+        let correlation_id = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+        let Some(pending) = shared.in_flight.lock().queue.pop_front() else {
+            break Error::Encoding(format!("unexpected response {correlation_id}"));
+        };
+        if pending.correlation_id != correlation_id {
+            let error = Error::Encoding(format!(
+                "response {correlation_id} does not match request {}",
+                pending.correlation_id
+            ));
+            let _ = pending.reply.send(Err(error.clone()));
+            break error;
+        }
+        let _ = pending.reply.send(Ok(frame));
+    };
+    shared.fail_all(error);
+}

@@ -1,0 +1,176 @@
+//! kafkajs's retry policy: the same options, defaults (including the ones kafkajs switches to
+//! when `NODE_ENV=test`), randomised exponential backoff and retriable/non-retriable split.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// kafkajs's `retry` options, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryOptions {
+    pub max_retry_time: f64,
+    pub initial_retry_time: f64,
+    pub factor: f64,
+    pub multiplier: f64,
+    pub retries: u32,
+}
+
+impl RetryOptions {
+    /// kafkajs's defaults: `{ maxRetryTime: 30000, initialRetryTime: 300, factor: 0.2,
+    /// multiplier: 2, retries: 5 }`.
+    pub const DEFAULT: RetryOptions = RetryOptions {
+        max_retry_time: 30_000.0,
+        initial_retry_time: 300.0,
+        factor: 0.2,
+        multiplier: 2.0,
+        retries: 5,
+    };
+
+    /// The defaults kafkajs uses when `NODE_ENV=test` (as under Jest).
+    pub const TEST_DEFAULT: RetryOptions = RetryOptions {
+        max_retry_time: 1_000.0,
+        initial_retry_time: 50.0,
+        factor: 0.02,
+        multiplier: 1.5,
+        retries: 15,
+    };
+
+    /// The defaults for a process whose `NODE_ENV` is `node_env`.
+    pub fn defaults_for(node_env: Option<&str>) -> RetryOptions {
+        if node_env == Some("test") {
+            RetryOptions::TEST_DEFAULT
+        } else {
+            RetryOptions::DEFAULT
+        }
+    }
+
+    /// `retryTime` randomised by `factor`: uniform in `[t - factor*t, t + factor*t]`, rounded up.
+    fn randomised(&self, retry_time: f64) -> f64 {
+        let delta = self.factor * retry_time;
+        (retry_time - delta + fastrand::f64() * 2.0 * delta).ceil()
+    }
+
+    /// The wait after a failure that waited `retry_time`, capped at `max_retry_time`.
+    fn next(&self, retry_time: f64) -> f64 {
+        (self.randomised(retry_time) * self.multiplier).min(self.max_retry_time)
+    }
+}
+
+/// Why a retried operation gave up.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RetryError {
+    /// A retriable error persisted through every retry (KafkaJSNumberOfRetriesExceeded).
+    #[error("{last}")]
+    Exhausted {
+        last: Error,
+        retry_count: u32,
+        retry_time: u64,
+    },
+    /// A non-retriable error (KafkaJSNonRetriableError).
+    #[error("{0}")]
+    NonRetriable(Error),
+}
+
+/// Runs `operation` (given the retry count) until it succeeds, fails with a non-retriable error,
+/// or has been retried `options.retries` times, waiting as kafkajs does in between.
+pub async fn retry<T, F, Fut>(options: RetryOptions, mut operation: F) -> Result<T, RetryError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut retry_time = options.randomised(options.initial_retry_time);
+    let mut retry_count = 0;
+    loop {
+        match operation(retry_count).await {
+            Ok(value) => return Ok(value),
+            Err(error) if !error.is_retriable() => return Err(RetryError::NonRetriable(error)),
+            Err(error) if retry_count >= options.retries => {
+                return Err(RetryError::Exhausted {
+                    last: error,
+                    retry_count,
+                    retry_time: retry_time as u64,
+                })
+            }
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(retry_time as u64)).await;
+                retry_time = options.next(retry_time);
+                retry_count += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::error::ResponseError;
+
+    fn retriable() -> Error {
+        Error::Protocol {
+            error: ResponseError::LeaderNotAvailable,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn test_mode_defaults_follow_node_env() {
+        assert_eq!(RetryOptions::defaults_for(Some("test")).retries, 15);
+        assert_eq!(RetryOptions::defaults_for(Some("production")).retries, 5);
+        assert_eq!(RetryOptions::defaults_for(None), RetryOptions::DEFAULT);
+    }
+
+    #[test]
+    fn backoff_grows_within_the_randomisation_band_and_is_capped() {
+        let options = RetryOptions::DEFAULT;
+        for _ in 0..1000 {
+            let first = options.randomised(300.0);
+            assert!((240.0..=360.0).contains(&first), "{first}");
+            let next = options.next(300.0);
+            assert!((480.0..=720.0).contains(&next), "{next}");
+            assert_eq!(options.next(29_000.0), 30_000.0);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_retriable_errors_then_gives_up_with_the_count() {
+        let options = RetryOptions {
+            retries: 3,
+            ..RetryOptions::TEST_DEFAULT
+        };
+        let mut attempts = 0;
+        let result: Result<(), _> = retry(options, |_| {
+            attempts += 1;
+            async { Err(retriable()) }
+        })
+        .await;
+        assert_eq!(attempts, 4);
+        assert!(matches!(
+            result,
+            Err(RetryError::Exhausted { retry_count: 3, .. })
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stops_at_once_on_a_non_retriable_error_and_returns_success() {
+        let fatal = Error::Protocol {
+            error: ResponseError::TopicAuthorizationFailed,
+            message: None,
+        };
+        let result: Result<(), _> = retry(RetryOptions::DEFAULT, |_| {
+            let fatal = fatal.clone();
+            async move { Err(fatal) }
+        })
+        .await;
+        assert!(matches!(result, Err(RetryError::NonRetriable(_))));
+        let ok = retry(RetryOptions::DEFAULT, |count| async move {
+            if count < 2 {
+                Err(retriable())
+            } else {
+                Ok(count)
+            }
+        })
+        .await;
+        assert_eq!(ok.unwrap(), 2);
+    }
+}

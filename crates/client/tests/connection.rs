@@ -1,0 +1,80 @@
+//! The connection layer against the embedded broker and against misbehaving servers.
+
+use std::time::Duration;
+
+use ferrokafka_broker::{Broker, BrokerConfig};
+use ferrokafka_client::{Connection, ConnectionOptions, Error};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::{ApiKey, MetadataRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+fn metadata_for(topic: &str) -> MetadataRequest {
+    let wanted = MetadataRequestTopic::default()
+        .with_name(Some(TopicName(StrBytes::from_string(topic.into()))));
+    MetadataRequest::default()
+        .with_topics(Some(vec![wanted]))
+        .with_allow_auto_topic_creation(true)
+}
+
+#[tokio::test]
+async fn negotiates_and_pipelines_requests_in_order() {
+    let broker = Broker::start(BrokerConfig::default()).await.unwrap();
+    let connection = Connection::connect(&broker.bootstrap(), ConnectionOptions::default())
+        .await
+        .unwrap();
+    assert!(connection.versions().version(ApiKey::Metadata).unwrap() >= 9);
+    let requests: Vec<_> = (0..50)
+        .map(|i| metadata_for(&format!("topic-{i}")))
+        .collect();
+    let responses = futures::future::join_all(requests.iter().map(|r| connection.send(r))).await;
+    for (i, response) in responses.into_iter().enumerate() {
+        let response = response.unwrap();
+        let name = response.topics[0].name.as_ref().unwrap();
+        assert_eq!(name.0.as_str(), format!("topic-{i}"));
+    }
+    broker.shutdown().await;
+    let after = connection.send(&metadata_for("late")).await;
+    assert!(matches!(after, Err(Error::Connection(_))), "{after:?}");
+    assert!(connection.is_closed());
+}
+
+#[tokio::test]
+async fn refused_connection_is_a_connection_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    let error = Connection::connect(&address, ConnectionOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Connection(_)), "{error:?}");
+    assert!(error.is_retriable());
+}
+
+#[tokio::test]
+async fn silent_server_times_out_the_request() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut sink = Vec::new();
+        let _ = socket.read_to_end(&mut sink).await;
+    });
+    let options = ConnectionOptions {
+        request_timeout: Duration::from_millis(100),
+        ..ConnectionOptions::default()
+    };
+    let error = Connection::connect(&address, options).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::RequestTimeout {
+                api: ApiKey::ApiVersions,
+                timeout_ms: 100
+            }
+        ),
+        "{error:?}"
+    );
+    server.abort();
+}
