@@ -11,14 +11,18 @@ cache=${FERROKAFKA_PEERS_CACHE:-$HOME/.cache/ferrokafka-peers}
 libs=$cache/kafka/libs
 [ -f "$libs/.pom.xml" ] || { echo "Apache Kafka is not installed in $libs; run peers/install.sh" >&2; exit 1; }
 
-# Two free ephemeral ports (client listener, controller listener), and a random cluster id.
+# Two free ephemeral ports (client listener, controller listener), and a random cluster id in
+# Kafka's form (URL-safe base64 of 16 bytes, never starting with "-", which would read as a flag).
 read -r port cport cluster_id < <(python3 - <<'EOF'
 import base64, os, socket
 socks = [socket.socket() for _ in range(2)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 ports = [s.getsockname()[1] for s in socks]
-print(*ports, base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode())
+cluster_id = "-"
+while cluster_id.startswith("-"):
+    cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+print(*ports, cluster_id)
 EOF
 )
 
