@@ -1,6 +1,6 @@
 // Demo: start an in-process Kafka broker, then produce and consume through it with kafkajs.
 // Run with `npm run demo`.
-import { Kafka, logLevel } from 'kafkajs'
+import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { createBroker } from 'ferrokafka'
 
 async function main(): Promise<void> {
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   await admin.createTopics({ topics: [{ topic: 'greetings', numPartitions: 3 }] })
   await admin.disconnect()
 
-  const producer = kafka.producer()
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
   await producer.connect()
   const words = ['hello', 'from', 'an', 'in-process', 'kafka', 'broker']
   const sent = await producer.send({

@@ -4,6 +4,7 @@
 //! the Kafka wire protocol to any client: one task per connection, one handler module per API
 //! in [`handlers`], partition logs in [`log`], the classic group coordinator in [`group`].
 
+pub mod broker_config;
 pub mod config;
 mod connection;
 mod dispatch;

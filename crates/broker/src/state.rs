@@ -10,6 +10,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::broker_config::{self, Layers};
 use crate::config::BrokerConfig;
 use crate::group::GroupCoordinator;
 use crate::log::PartitionLog;
@@ -96,6 +97,10 @@ pub struct State {
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     /// Broker config changes made with AlterConfigs / IncrementalAlterConfigs.
     pub dynamic_configs: RwLock<BTreeMap<String, String>>,
+    /// Cluster-wide broker config defaults set through the broker resource named "".
+    pub dynamic_default_configs: RwLock<BTreeMap<String, String>>,
+    /// The broker's static configs: its properties and the options it was started with.
+    pub static_configs: BTreeMap<String, String>,
     /// Signalled whenever records are appended anywhere.
     pub appended: Notify,
     pub groups: GroupCoordinator,
@@ -105,12 +110,16 @@ pub struct State {
 impl State {
     pub fn new(config: BrokerConfig, advertised_host: String, advertised_port: i32) -> Self {
         let groups = GroupCoordinator::new(&config);
+        let static_configs =
+            broker_config::static_configs(&config, &advertised_host, advertised_port);
         State {
             config,
             advertised_host,
             advertised_port,
             topics: RwLock::new(BTreeMap::new()),
             dynamic_configs: RwLock::new(BTreeMap::new()),
+            dynamic_default_configs: RwLock::new(BTreeMap::new()),
+            static_configs,
             appended: Notify::new(),
             groups,
             next_producer_id: AtomicI64::new(0),
@@ -172,16 +181,7 @@ impl State {
                 "Number of partitions must be larger than 0.".to_string(),
             ));
         }
-        for (key, value) in configs {
-            let def = topic_config::lookup(key).ok_or_else(|| {
-                (
-                    ResponseError::InvalidConfig,
-                    format!("Unknown topic config name: {key}"),
-                )
-            })?;
-            topic_config::validate(def, value).map_err(|m| (ResponseError::InvalidConfig, m))?;
-        }
-        Ok(())
+        topic_config::validate_all(configs).map_err(|m| (ResponseError::InvalidConfig, m))
     }
 
     /// Creates `name` with the broker's default partition count if auto-creation is on and the
@@ -199,9 +199,13 @@ impl State {
         }
     }
 
-    /// Deletes a topic, returning it if it existed.
+    /// Deletes a topic and the group offsets committed for it, returning it if it existed.
     pub fn delete_topic(&self, name: &str) -> Option<Arc<Topic>> {
-        self.topics.write().remove(name)
+        let deleted = self.topics.write().remove(name);
+        if deleted.is_some() {
+            self.groups.forget_topic(name);
+        }
+        deleted
     }
 
     /// A new producer id.
@@ -211,33 +215,43 @@ impl State {
 
     /// The effective value of a topic config for `topic`.
     pub fn topic_config(&self, topic: &Topic, name: &str) -> Option<String> {
-        topic_config::effective(name, &topic.configs.read(), &self.config)
+        self.with_config_layers(|layers| {
+            topic_config::effective(name, &topic.configs.read(), layers)
+        })
+    }
+
+    /// Runs `f` with the broker's config layers (dynamic, dynamic default, static).
+    pub fn with_config_layers<R>(&self, f: impl FnOnce(&Layers<'_>) -> R) -> R {
+        let dynamic = self.dynamic_configs.read();
+        let dynamic_default = self.dynamic_default_configs.read();
+        f(&Layers {
+            dynamic: &dynamic,
+            dynamic_default: &dynamic_default,
+            statics: &self.static_configs,
+        })
     }
 }
 
 /// Kafka's topic name rules: 1-249 characters of `[a-zA-Z0-9._-]`, and not `.` or `..`.
 pub fn validate_topic_name(name: &str) -> Result<(), (ResponseError, String)> {
-    let invalid = |reason: String| Err((ResponseError::InvalidTopicException, reason));
-    if name.is_empty() {
-        return invalid("Topic name is illegal, it can't be empty".to_string());
-    }
-    if name == "." || name == ".." {
-        return invalid("Topic name cannot be \".\" or \"..\"".to_string());
-    }
-    if name.len() > 249 {
-        return invalid(format!(
-            "Topic name is illegal, it can't be longer than 249 characters, topic name: {name}"
-        ));
-    }
-    if !name
+    let reason = if name.is_empty() {
+        "the empty string is not allowed".to_string()
+    } else if name == "." || name == ".." {
+        format!("'{name}' is not allowed")
+    } else if name.len() > 249 {
+        format!("'{name}' is longer than the max allowed length 249")
+    } else if !name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
     {
-        return invalid(format!(
-            "Topic name \"{name}\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'"
-        ));
-    }
-    Ok(())
+        format!("'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'")
+    } else {
+        return Ok(());
+    };
+    Err((
+        ResponseError::InvalidTopicException,
+        format!("Topic name is invalid: {reason}"),
+    ))
 }
 
 #[cfg(test)]

@@ -251,6 +251,14 @@ impl GroupCoordinator {
             .collect()
     }
 
+    /// Drops every group's committed offsets of a deleted topic, as Kafka does when a topic is
+    /// deleted.
+    pub fn forget_topic(&self, topic: &str) {
+        for group in self.inner.groups.lock().values_mut() {
+            group.offsets.remove(topic);
+        }
+    }
+
     /// OffsetDelete: per partition results, or an error for the whole request.
     pub fn delete_offsets(
         &self,

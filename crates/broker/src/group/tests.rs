@@ -547,3 +547,13 @@ async fn groups_are_listed_and_only_empty_ones_deleted() {
         vec![("busy".to_string(), None)]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_deleted_topic_takes_its_committed_offsets_with_it() {
+    let h = harness(0);
+    assert_eq!(h.groups.commit(commit("g", "", -1, None)), Ok(vec![None]));
+    h.groups.forget_topic("other");
+    assert_eq!(h.groups.fetch_offsets("g", None)[0].1[0].offset, 42);
+    h.groups.forget_topic("t");
+    assert!(h.groups.fetch_offsets("g", None).is_empty());
+}

@@ -27,3 +27,5 @@ pub mod offset_fetch;
 pub mod offset_for_leader_epoch;
 pub mod produce;
 pub mod sync_group;
+#[cfg(test)]
+mod test_support;
