@@ -6,7 +6,7 @@ import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
 import { createBroker } from '../..'
 
-export const repoRoot = path.resolve(__dirname, '..', '..')
+const repoRoot = path.resolve(__dirname, '..', '..')
 const peersDir = path.join(repoRoot, 'peers')
 const cache = process.env.FERROKAFKA_PEERS_CACHE ?? path.join(homedir(), '.cache', 'ferrokafka-peers')
 const INSTALL_HINT = 'run `bash peers/install.sh` to install the reference peers'
@@ -72,7 +72,7 @@ function exited(pid: number): boolean {
 async function startScript(name: string, script: string, args: string[]): Promise<ExternalBroker> {
   const dir = mkdtempSync(path.join(tmpdir(), `ferrokafka-${name.replace(/\W+/g, '-')}-`))
   try {
-    await run('bash', [script, dir, ...args])
+    await run('bash', [script, dir, ...args], { timeoutMs: 100_000 })
   } catch (error) {
     rmSync(dir, { recursive: true, force: true })
     throw error
