@@ -1,0 +1,42 @@
+// Apache Kafka's own Java client (default settings: an idempotent producer) against the embedded
+// broker, with Apache Kafka as the reference: produce, read back, consume in a group and commit.
+import { PeerLine, describeTargets, runJavaPeer } from './helpers/peers'
+import { uniqueName } from './helpers/kafka'
+
+const PARTITIONS = 3
+const COUNT = 9
+
+function byPosition(a: PeerLine, b: PeerLine): number {
+  return a.partition - b.partition || Number(a.offset) - Number(b.offset)
+}
+
+describeTargets('Java client against %s', PARTITIONS, (bootstrap) => {
+  async function produce(topic: string): Promise<PeerLine[]> {
+    const acks = await runJavaPeer(['produce', bootstrap(), topic, String(COUNT)])
+    expect(acks.map(({ key, value }) => [key, value])).toEqual(Array.from({ length: COUNT }, (_, i) => [`k${i}`, `v${i}`]))
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const offsets = acks.filter((ack) => ack.partition === partition).map((ack) => ack.offset)
+      expect(offsets).toEqual(offsets.map((_, i) => i))
+    }
+    return acks
+  }
+
+  it('produces with the idempotent producer and reads every record back', async () => {
+    const topic = uniqueName('java')
+    const acks = await produce(topic)
+    const records = await runJavaPeer(['consume', bootstrap(), topic, String(COUNT)])
+    expect(records.sort(byPosition)).toEqual(acks.sort(byPosition).map((ack) => ({ ...ack, type: 'record' })))
+  })
+
+  it('consumes in a group and commits the offsets it read', async () => {
+    const topic = uniqueName('java-group')
+    const acks = await produce(topic)
+    const consumed = await runJavaPeer(['consume-group', bootstrap(), topic, uniqueName('java-group'), String(COUNT)])
+    const records = consumed.filter((line) => line.type === 'record').sort(byPosition)
+    expect(records).toEqual(acks.sort(byPosition).map((ack) => ({ ...ack, type: 'record' })))
+    const ends = Array.from({ length: PARTITIONS }, (_, partition) => (
+      { type: 'committed', partition, offset: acks.filter((ack) => ack.partition === partition).length }
+    )).filter(({ offset }) => offset > 0)
+    expect(consumed.filter((line) => line.type === 'committed').sort(byPosition)).toEqual(ends)
+  })
+})

@@ -1,0 +1,146 @@
+// A Kafka peer built on Apache Kafka's own Java client, with default client settings, printing
+// one JSON object per line so tests can check what the client saw.
+//
+//   produce BOOTSTRAP TOPIC N              sends N records (key k<i>, value v<i>); prints each ack
+//   consume BOOTSTRAP TOPIC N              reads N records from the start of every partition, no group
+//   consume-group BOOTSTRAP TOPIC GROUP N  joins GROUP, reads N records, commits, prints the commits
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+public final class Peer {
+  private static final Duration DEADLINE = Duration.ofSeconds(30);
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 1) usage();
+    switch (args[0]) {
+      case "produce" -> {
+        if (args.length != 4) usage();
+        produce(args[1], args[2], Integer.parseInt(args[3]));
+      }
+      case "consume" -> {
+        if (args.length != 4) usage();
+        consume(args[1], args[2], Integer.parseInt(args[3]));
+      }
+      case "consume-group" -> {
+        if (args.length != 5) usage();
+        consumeGroup(args[1], args[2], args[3], Integer.parseInt(args[4]));
+      }
+      default -> usage();
+    }
+  }
+
+  private static void usage() {
+    System.err.println("usage: Peer produce BOOTSTRAP TOPIC N | consume BOOTSTRAP TOPIC N"
+        + " | consume-group BOOTSTRAP TOPIC GROUP N");
+    System.exit(2);
+  }
+
+  private static void produce(String bootstrap, String topic, int count) throws Exception {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        acks.add(producer.send(new ProducerRecord<>(topic, "k" + i, "v" + i)));
+      }
+      for (int i = 0; i < count; i++) {
+        RecordMetadata meta = acks.get(i).get();
+        System.out.println("{\"type\":\"ack\",\"partition\":" + meta.partition() + ",\"offset\":"
+            + meta.offset() + ",\"key\":" + json("k" + i) + ",\"value\":" + json("v" + i) + "}");
+      }
+    }
+  }
+
+  private static Properties consumerProps(String bootstrap) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    return props;
+  }
+
+  private static void consume(String bootstrap, String topic, int count) {
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps(bootstrap))) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (PartitionInfo info : consumer.partitionsFor(topic, DEADLINE)) {
+        partitions.add(new TopicPartition(topic, info.partition()));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      readRecords(consumer, count);
+    }
+  }
+
+  private static void consumeGroup(String bootstrap, String topic, String group, int count) {
+    Properties props = consumerProps(bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      consumer.subscribe(List.of(topic));
+      Set<TopicPartition> seen = readRecords(consumer, count);
+      consumer.commitSync();
+      Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(seen, DEADLINE);
+      for (Map.Entry<TopicPartition, OffsetAndMetadata> entry : committed.entrySet()) {
+        OffsetAndMetadata offset = entry.getValue();
+        System.out.println("{\"type\":\"committed\",\"partition\":" + entry.getKey().partition()
+            + ",\"offset\":" + (offset == null ? "null" : offset.offset()) + "}");
+      }
+    }
+  }
+
+  /** Polls until `count` records arrived (or fails after the deadline); returns their partitions. */
+  private static Set<TopicPartition> readRecords(KafkaConsumer<String, String> consumer, int count) {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    Set<TopicPartition> seen = new HashSet<>();
+    int received = 0;
+    while (received < count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("received " + received + " of " + count + " records in " + DEADLINE);
+      }
+      for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+        seen.add(new TopicPartition(record.topic(), record.partition()));
+        received++;
+        System.out.println("{\"type\":\"record\",\"partition\":" + record.partition() + ",\"offset\":"
+            + record.offset() + ",\"key\":" + json(record.key()) + ",\"value\":" + json(record.value()) + "}");
+      }
+    }
+    return seen;
+  }
+
+  private static String json(String text) {
+    if (text == null) return "null";
+    StringBuilder out = new StringBuilder("\"");
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        default -> {
+          if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
+          else out.append(c);
+        }
+      }
+    }
+    return out.append('"').toString();
+  }
+}
