@@ -40,7 +40,7 @@ fn read_limited(reader: impl Read, limit: usize) -> io::Result<Vec<u8>> {
 fn snappy(input: &[u8], limit: usize) -> io::Result<Vec<u8>> {
     let invalid = |e: snap::Error| io::Error::new(io::ErrorKind::InvalidData, e);
     let mut out = Vec::new();
-    let mut block = |compressed: &[u8], out: &mut Vec<u8>| -> io::Result<()> {
+    let block = |compressed: &[u8], out: &mut Vec<u8>| -> io::Result<()> {
         let len = snap::raw::decompress_len(compressed).map_err(invalid)?;
         if out.len() + len > limit {
             return Err(too_large(limit));
