@@ -64,6 +64,8 @@ const badInputs: Array<[string, Buffer, boolean]> = [
   ['a 2 GiB length prefix', prefix(0x7fffffff), false],
   ['a negative length prefix', prefix(-1), false],
   ['an unknown API key', framed(header(9999, 0)), false],
+  // Metadata v0 whose topic array claims 2^31-1 entries in four bytes.
+  ['a two-billion-element array', framed(Buffer.concat([header(3, 0), Buffer.from('7fffffff', 'hex')])), false],
   ['a truncated request', Buffer.concat([prefix(100), header(18, 0)]), true]
 ]
 

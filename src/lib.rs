@@ -7,3 +7,7 @@
 
 mod broker;
 mod cli;
+
+/// Requests declaring huge collections must not abort Node: see `LazyLargeAllocator`.
+#[global_allocator]
+static ALLOC: ferrokafka_broker::LazyLargeAllocator = ferrokafka_broker::LazyLargeAllocator;

@@ -18,6 +18,10 @@ use ferrokafka_broker::BrokerConfig;
 use kafka_protocol::messages::{ApiKey, ApiVersionsResponse, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::Decodable;
 use libfuzzer_sys::fuzz_target;
+
+/// The allocator the addon and the CLI run with (see `LazyLargeAllocator`).
+#[global_allocator]
+static ALLOC: ferrokafka_broker::LazyLargeAllocator = ferrokafka_broker::LazyLargeAllocator;
 use tokio::runtime::Runtime;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;

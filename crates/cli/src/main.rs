@@ -1,5 +1,9 @@
 //! The `ferrokafka` binary: Kafka's command-line tools as subcommands.
 
+/// Requests declaring huge collections must not abort the broker: see `LazyLargeAllocator`.
+#[global_allocator]
+static ALLOC: ferrokafka_broker::LazyLargeAllocator = ferrokafka_broker::LazyLargeAllocator;
+
 fn main() {
     std::process::exit(ferrokafka_cli::run(std::env::args().collect()));
 }
