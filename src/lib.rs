@@ -7,3 +7,4 @@
 
 mod broker;
 mod cli;
+mod client;

@@ -63,6 +63,6 @@ async fn no_reachable_seed_is_a_connection_error() {
     let cluster = cluster(vec!["127.0.0.1:1".to_string()]);
     assert!(matches!(
         cluster.metadata().await,
-        Err(Error::Connection(_))
+        Err(Error::Connection { .. })
     ));
 }
