@@ -143,7 +143,8 @@ impl Failure {
     fn invalid(message: String) -> Failure {
         Failure {
             kind: "invalid".into(),
-            ..Failure::from_client(ClientError::Encoding(message))
+            message,
+            ..Failure::from_client(ClientError::Encoding(String::new()))
         }
     }
 }
@@ -364,7 +365,7 @@ impl NativeProducer {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        let converted: std::result::Result<Vec<TopicMessages>, Failure> = topic_messages
+        let converted: std::result::Result<Vec<TopicMessages>, String> = topic_messages
             .into_iter()
             .map(|topic| convert_topic(topic, now))
             .collect();
@@ -385,7 +386,7 @@ impl NativeProducer {
         env.spawn_future(async move {
             let topics = match converted {
                 Ok(topics) => topics,
-                Err(failure) => return Ok(failed(failure)),
+                Err(message) => return Ok(failed(Failure::invalid(message))),
             };
             let options = SendOptions {
                 acks: acks as i16,
@@ -417,7 +418,8 @@ fn bytes_of(value: Either<Buffer, String>) -> Bytes {
     }
 }
 
-fn convert_topic(topic: OutgoingTopic, now: i64) -> std::result::Result<TopicMessages, Failure> {
+/// Copies one topic's messages out of JavaScript; fails with the message for a bad timestamp.
+fn convert_topic(topic: OutgoingTopic, now: i64) -> std::result::Result<TopicMessages, String> {
     let chosen = topic.partitions.unwrap_or_default();
     let messages = topic
         .messages
@@ -429,16 +431,13 @@ fn convert_topic(topic: OutgoingTopic, now: i64) -> std::result::Result<TopicMes
                 Some(Either::B(ms)) if ms.is_finite() => ms as i64,
                 Some(Either::A(text)) if text.is_empty() => now,
                 Some(Either::A(text)) => text.trim().parse::<i64>().map_err(|_| {
-                    Failure::invalid(format!(
-                        "Invalid timestamp {text:?} for topic \"{}\"",
-                        topic.topic
-                    ))
+                    format!("Invalid timestamp {text:?} for topic \"{}\"", topic.topic)
                 })?,
                 Some(Either::B(ms)) => {
-                    return Err(Failure::invalid(format!(
+                    return Err(format!(
                         "Invalid timestamp {ms} for topic \"{}\"",
                         topic.topic
-                    )))
+                    ))
                 }
             };
             let mut headers = Vec::new();
@@ -465,7 +464,7 @@ fn convert_topic(topic: OutgoingTopic, now: i64) -> std::result::Result<TopicMes
                 partition: chosen.get(i).copied().or(present(m.partition)),
             })
         })
-        .collect::<std::result::Result<Vec<_>, Failure>>()?;
+        .collect::<std::result::Result<Vec<_>, String>>()?;
     Ok(TopicMessages {
         topic: topic.topic,
         messages,
