@@ -3,6 +3,7 @@
 // partitioners and errors.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createServer, AddressInfo, Socket } from 'node:net'
 import { promisify } from 'node:util'
 import * as kafkajsModule from 'kafkajs'
 import {
@@ -16,6 +17,7 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSConnectionError,
   KafkaJSProtocolError,
+  KafkaJSRequestTimeoutError,
   Producer,
   PartitionerArgs,
   logLevel
@@ -283,6 +285,25 @@ describe('producer errors', () => {
     expect(ours.cause).toBeInstanceOf(KafkaJSConnectionError)
     expect(ours.retryCount).toBe(2)
     expect(ours.cause.code).toBe('ECONNREFUSED')
+  })
+
+  // kafkajs itself times out the first ApiVersions and then wrongly reports itself connected, so
+  // this case is checked against kafkajs's error classes rather than its outcome.
+  it('reports a broker that never answers as kafkajs\'s request timeout after the retries', async () => {
+    const sockets: Socket[] = []
+    const silent = createServer((socket) => { sockets.push(socket) })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`
+    const config = { brokers: [address], logLevel: logLevel.NOTHING, requestTimeout: 200, retry: { retries: 1, initialRetryTime: 10 } }
+    const ours = await rejection(new Kafka(config).producer().connect())
+    sockets.forEach((s) => s.destroy())
+    await new Promise((resolve) => silent.close(resolve))
+    expect(ours).toBeInstanceOf(KafkaJSNumberOfRetriesExceeded)
+    expect(ours.retryCount).toBe(1)
+    expect(ours.cause).toBeInstanceOf(KafkaJSRequestTimeoutError)
+    expect(ours.cause.retriable).toBe(true)
+    expect(ours.cause.broker).toBe(address)
+    expect(ours.message).toBe('Request ApiVersions(key: 18, version: 3) timed out')
   })
 
   it('uses kafkajs\'s test-mode retry defaults under Jest', async () => {
