@@ -174,4 +174,4 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
   }
 }
 
-module.exports = { createProducer, events }
+module.exports = { createProducer }

@@ -22,4 +22,4 @@ function retrySettings (...options) {
   }
 }
 
-module.exports = { retrySettings, RETRY_DEFAULTS }
+module.exports = { retrySettings }
