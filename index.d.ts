@@ -37,3 +37,336 @@ export declare class Broker implements AsyncDisposable {
 
 /** Starts a Kafka broker speaking the real wire protocol; resolves once it is listening. */
 export declare function createBroker(options?: BrokerOptions): Promise<Broker>
+
+// ---------------------------------------------------------------------------------------------
+// The kafkajs-compatible client (the same names and shapes as kafkajs 2.2.4's types).
+
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+
+export type BrokersFunction = () => string[] | Promise<string[]>
+
+export interface RetryOptions {
+  maxRetryTime?: number
+  initialRetryTime?: number
+  factor?: number
+  multiplier?: number
+  retries?: number
+  restartOnFailure?: (e: Error) => Promise<boolean>
+}
+
+export declare enum logLevel {
+  NOTHING = 0,
+  ERROR = 1,
+  WARN = 2,
+  INFO = 4,
+  DEBUG = 5
+}
+
+export interface LoggerEntryContent {
+  readonly timestamp: string
+  readonly message: string
+  [key: string]: any
+}
+
+export interface LogEntry {
+  namespace: string
+  level: logLevel
+  label: string
+  log: LoggerEntryContent
+}
+
+export type logCreator = (logLevel: logLevel) => (entry: LogEntry) => void
+
+export type Logger = {
+  info: (message: string, extra?: object) => void
+  error: (message: string, extra?: object) => void
+  warn: (message: string, extra?: object) => void
+  debug: (message: string, extra?: object) => void
+  namespace: (namespace: string, logLevel?: logLevel) => Logger
+  setLogLevel: (logLevel: logLevel) => void
+}
+
+/** SASL settings; accepted by the types, not supported yet (the client rejects them). */
+export interface SASLOptions {
+  mechanism: string
+  [key: string]: any
+}
+
+export interface KafkaConfig {
+  brokers: string[] | BrokersFunction
+  /** Not supported yet: a truthy value is rejected with KafkaJSNotImplemented. */
+  ssl?: TlsConnectionOptions | boolean
+  /** Not supported yet: a value is rejected with KafkaJSNotImplemented. */
+  sasl?: SASLOptions
+  clientId?: string
+  connectionTimeout?: number
+  authenticationTimeout?: number
+  reauthenticationThreshold?: number
+  requestTimeout?: number
+  enforceRequestTimeout?: boolean
+  retry?: RetryOptions
+  logLevel?: logLevel
+  logCreator?: logCreator
+}
+
+export interface IHeaders {
+  [key: string]: Buffer | string | (Buffer | string)[] | undefined
+}
+
+export interface Message {
+  key?: Buffer | string | null
+  value: Buffer | string | null
+  partition?: number
+  headers?: IHeaders
+  timestamp?: string
+}
+
+export type PartitionMetadata = {
+  partitionErrorCode: number
+  partitionId: number
+  leader: number
+  replicas: number[]
+  isr: number[]
+  offlineReplicas?: number[]
+}
+
+export interface PartitionerArgs {
+  topic: string
+  partitionMetadata: PartitionMetadata[]
+  message: Message
+}
+
+export type ICustomPartitioner = () => (args: PartitionerArgs) => number
+export type DefaultPartitioner = ICustomPartitioner
+export type LegacyPartitioner = ICustomPartitioner
+
+export declare const Partitioners: {
+  DefaultPartitioner: DefaultPartitioner
+  LegacyPartitioner: LegacyPartitioner
+  /** @deprecated Use DefaultPartitioner instead. */
+  JavaCompatiblePartitioner: DefaultPartitioner
+}
+
+export declare enum CompressionTypes {
+  None = 0,
+  GZIP = 1,
+  Snappy = 2,
+  LZ4 = 3,
+  ZSTD = 4
+}
+
+/** Every codec is built in; registering one here is accepted and has no effect. */
+export declare const CompressionCodecs: {
+  [key in CompressionTypes]: () => any
+}
+
+export interface ProducerConfig {
+  createPartitioner?: ICustomPartitioner
+  retry?: RetryOptions
+  metadataMaxAge?: number
+  allowAutoTopicCreation?: boolean
+  /** Not supported yet: `true` is rejected with KafkaJSNotImplemented. */
+  idempotent?: boolean
+  /** Not supported yet: a value is rejected with KafkaJSNotImplemented. */
+  transactionalId?: string
+  transactionTimeout?: number
+  maxInFlightRequests?: number
+}
+
+export interface ProducerRecord {
+  topic: string
+  messages: Message[]
+  acks?: number
+  timeout?: number
+  compression?: CompressionTypes
+}
+
+export interface TopicMessages {
+  topic: string
+  messages: Message[]
+}
+
+export interface ProducerBatch {
+  acks?: number
+  timeout?: number
+  compression?: CompressionTypes
+  topicMessages?: TopicMessages[]
+}
+
+export type RecordMetadata = {
+  topicName: string
+  partition: number
+  errorCode: number
+  offset?: string
+  timestamp?: string
+  baseOffset?: string
+  logAppendTime?: string
+  logStartOffset?: string
+}
+
+export type InstrumentationEvent<T> = {
+  id: string
+  type: string
+  timestamp: number
+  payload: T
+}
+
+export type RemoveInstrumentationEventListener<T> = () => void
+
+export type ConnectEvent = InstrumentationEvent<null>
+export type DisconnectEvent = InstrumentationEvent<null>
+
+export type ProducerEvents = {
+  CONNECT: 'producer.connect'
+  DISCONNECT: 'producer.disconnect'
+  REQUEST: 'producer.network.request'
+  REQUEST_TIMEOUT: 'producer.network.request_timeout'
+  REQUEST_QUEUE_SIZE: 'producer.network.request_queue_size'
+}
+
+export type Sender = {
+  send(record: ProducerRecord): Promise<RecordMetadata[]>
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>
+}
+
+export type Producer = Sender & {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  isIdempotent(): boolean
+  readonly events: ProducerEvents
+  on(eventName: ProducerEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ProducerEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ProducerEvents[keyof ProducerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
+  /** Transactions are not supported yet: rejects as kafkajs does without a transactionalId. */
+  transaction(): Promise<never>
+  logger(): Logger
+}
+
+export declare class Kafka {
+  constructor(config: KafkaConfig)
+  producer(config?: ProducerConfig): Producer
+  logger(): Logger
+}
+
+export declare class KafkaJSError extends Error {
+  readonly message: Error['message']
+  readonly name: string
+  readonly retriable: boolean
+  readonly helpUrl?: string
+  readonly cause?: Error
+  constructor(e: Error | string, metadata?: { retriable?: boolean; cause?: Error })
+}
+export declare class KafkaJSNonRetriableError extends KafkaJSError {
+  constructor(e: Error | string, metadata?: { cause?: Error })
+}
+export declare class KafkaJSProtocolError extends KafkaJSError {
+  readonly code: number
+  readonly type: string
+  constructor(e: Error | string)
+}
+export declare class KafkaJSOffsetOutOfRange extends KafkaJSProtocolError {
+  readonly topic: string
+  readonly partition: number
+  constructor(e: Error | string, metadata?: { topic?: string; partition?: number })
+}
+export declare class KafkaJSMemberIdRequired extends KafkaJSProtocolError {
+  readonly memberId: string
+  constructor(e: Error | string, metadata?: { memberId?: string })
+}
+export declare class KafkaJSNumberOfRetriesExceeded extends KafkaJSNonRetriableError {
+  readonly stack: string
+  readonly retryCount: number
+  readonly retryTime: number
+  constructor(e: Error | string, metadata?: { retryCount?: number; retryTime?: number })
+}
+export declare class KafkaJSConnectionError extends KafkaJSError {
+  readonly broker: string
+  constructor(e: Error | string, metadata?: { broker?: string; code?: string })
+}
+export declare class KafkaJSConnectionClosedError extends KafkaJSConnectionError {
+  readonly host: string
+  readonly port: number
+  constructor(e: Error | string, metadata?: { host?: string; port?: number })
+}
+export declare class KafkaJSRequestTimeoutError extends KafkaJSError {
+  readonly broker: string
+  readonly correlationId: number
+  readonly createdAt: number
+  readonly sentAt: number
+  readonly pendingDuration: number
+  constructor(e: Error | string, metadata?: { broker?: string; correlationId?: number; createdAt?: number; sentAt?: number; pendingDuration?: number })
+}
+export declare class KafkaJSMetadataNotLoaded extends KafkaJSError {
+  constructor()
+}
+export declare class KafkaJSTopicMetadataNotLoaded extends KafkaJSMetadataNotLoaded {
+  readonly topic: string
+  constructor(e: Error | string, metadata?: { topic?: string })
+}
+export declare class KafkaJSStaleTopicMetadataAssignment extends KafkaJSError {
+  readonly topic: string
+  readonly unknownPartitions: number
+  constructor(e: Error | string, metadata?: { topic?: string; unknownPartitions?: number })
+}
+export declare class KafkaJSDeleteGroupsError extends KafkaJSError {
+  readonly groups: any[]
+  constructor(e: Error | string, groups?: any[])
+}
+export declare class KafkaJSServerDoesNotSupportApiKey extends KafkaJSNonRetriableError {
+  readonly apiKey: number
+  readonly apiName: string
+  constructor(e: Error | string, metadata?: { apiKey?: number; apiName?: string })
+}
+export declare class KafkaJSBrokerNotFound extends KafkaJSError {
+  constructor()
+}
+export declare class KafkaJSPartialMessageError extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSGroupCoordinatorNotFound extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSNotImplemented extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSTimeout extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSLockTimeout extends KafkaJSTimeout {
+  constructor()
+}
+export declare class KafkaJSUnsupportedMagicByteInMessageSet extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSDeleteTopicRecordsError extends KafkaJSError {
+  constructor(metadata: { partitions: any[] })
+}
+export declare class KafkaJSInvariantViolation extends KafkaJSNonRetriableError {
+  constructor(e: Error | string)
+}
+export declare class KafkaJSInvalidVarIntError extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSInvalidLongError extends KafkaJSNonRetriableError {
+  constructor()
+}
+export declare class KafkaJSCreateTopicError extends KafkaJSProtocolError {
+  readonly topic: string
+  constructor(e: Error | string, topicName: string)
+}
+export declare class KafkaJSAlterPartitionReassignmentsError extends KafkaJSProtocolError {
+  readonly topic?: string
+  readonly partition?: number
+  constructor(e: Error | string, topicName?: string, partition?: number)
+}
+export declare class KafkaJSAggregateError extends Error {
+  readonly errors: (Error | string)[]
+  constructor(message: Error | string, errors: (Error | string)[])
+}
+export declare class KafkaJSFetcherRebalanceError extends Error {}
+export declare class KafkaJSNoBrokerAvailableError extends KafkaJSError {
+  constructor()
+}

@@ -1,6 +1,21 @@
-// ferrokafka: the public CommonJS entry.
+// ferrokafka: the public CommonJS entry. Exports kafkajs's API (Kafka, logLevel, Partitioners,
+// CompressionTypes, CompressionCodecs and the error classes) and createBroker.
 'use strict'
 
 const { createBroker, Broker } = require('./lib/broker')
+const { Kafka } = require('./lib/kafka')
+const { logLevel } = require('./lib/logger')
+const { Partitioners } = require('./lib/partitioners')
+const { CompressionTypes, CompressionCodecs } = require('./lib/compression')
+const { classes } = require('./lib/errors')
 
-module.exports = { createBroker, Broker }
+module.exports = {
+  Kafka,
+  Partitioners,
+  logLevel,
+  CompressionTypes,
+  CompressionCodecs,
+  ...classes,
+  createBroker,
+  Broker
+}

@@ -1,5 +1,46 @@
 // ferrokafka: the public ES module entry.
 import ferrokafka from './index.js'
 
-export const { createBroker, Broker } = ferrokafka
+export const {
+  Kafka,
+  Partitioners,
+  logLevel,
+  CompressionTypes,
+  CompressionCodecs,
+  createBroker,
+  Broker
+} = ferrokafka
+export const {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSPartialMessageError,
+  KafkaJSBrokerNotFound,
+  KafkaJSProtocolError,
+  KafkaJSConnectionError,
+  KafkaJSConnectionClosedError,
+  KafkaJSRequestTimeoutError,
+  KafkaJSSASLAuthenticationError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSOffsetOutOfRange,
+  KafkaJSMemberIdRequired,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSNotImplemented,
+  KafkaJSMetadataNotLoaded,
+  KafkaJSTopicMetadataNotLoaded,
+  KafkaJSStaleTopicMetadataAssignment,
+  KafkaJSDeleteGroupsError,
+  KafkaJSTimeout,
+  KafkaJSLockTimeout,
+  KafkaJSServerDoesNotSupportApiKey,
+  KafkaJSUnsupportedMagicByteInMessageSet,
+  KafkaJSDeleteTopicRecordsError,
+  KafkaJSInvariantViolation,
+  KafkaJSInvalidVarIntError,
+  KafkaJSInvalidLongError,
+  KafkaJSCreateTopicError,
+  KafkaJSAggregateError,
+  KafkaJSFetcherRebalanceError,
+  KafkaJSNoBrokerAvailableError,
+  KafkaJSAlterPartitionReassignmentsError
+} = ferrokafka
 export default ferrokafka

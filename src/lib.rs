@@ -7,6 +7,7 @@
 
 mod broker;
 mod cli;
+mod client;
 
 /// Requests declaring huge collections must not abort Node: see `LazyLargeAllocator`.
 #[global_allocator]

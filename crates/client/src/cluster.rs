@@ -108,7 +108,7 @@ impl Cluster {
             .as_ref()
             .map(|c| c.metadata.brokers.values().cloned().collect())
             .unwrap_or_default();
-        let mut last = Error::Connection("no brokers configured".to_string());
+        let mut last = Error::connection("", "No broker available");
         for address in known.iter().chain(self.options.brokers.iter()) {
             match self.connection_to(address).await {
                 Ok(connection) => return Ok(connection),
@@ -129,7 +129,10 @@ impl Cluster {
                 .get(&node_id)
                 .cloned()
                 .ok_or_else(|| {
-                    Error::Connection(format!("broker {node_id} is not in the cluster"))
+                    Error::connection(
+                        "",
+                        format!("Broker {node_id} not found in the cached metadata"),
+                    )
                 })?,
         };
         self.connection_to(&address).await
@@ -217,6 +220,12 @@ impl Cluster {
             }
         }
         Ok(refreshed)
+    }
+
+    /// Closes every connection and forgets the metadata; the next use connects again.
+    pub fn disconnect(&self) {
+        self.connections.lock().clear();
+        self.cached.lock().take();
     }
 
     /// Drops cached metadata, so the next use fetches it again (after leadership errors).

@@ -120,16 +120,22 @@ impl Connection {
     pub async fn connect(address: &str, options: ConnectionOptions) -> Result<Connection> {
         let stream = tokio::time::timeout(options.connect_timeout, TcpStream::connect(address))
             .await
-            .map_err(|_| Error::Connection(format!("Connection timeout to {address}")))?
-            .map_err(|e| Error::Connection(format!("Connection error to {address}: {e}")))?;
+            .map_err(|_| Error::connection(address, "Connection timeout"))?
+            .map_err(|e| Error::socket(address, "connect", &e))?;
         let _ = stream.set_nodelay(true);
         let (read_half, write_half) = stream.into_split();
         let shared = Arc::new(Shared::default());
         let (outgoing, queued) = mpsc::unbounded_channel();
-        tokio::spawn(write_frames(write_half, queued, shared.clone()));
+        tokio::spawn(write_frames(
+            write_half,
+            queued,
+            shared.clone(),
+            address.to_string(),
+        ));
         tokio::spawn(read_frames(
             FramedRead::new(read_half, ferrokafka_wire::frame::codec(MAX_RESPONSE_BYTES)),
             shared.clone(),
+            address.to_string(),
         ));
         let mut connection = Connection {
             address: address.to_string(),
@@ -171,11 +177,8 @@ impl Connection {
         self.enqueue(request, version, Some(reply))?;
         let mut body = tokio::time::timeout(self.options.request_timeout, response)
             .await
-            .map_err(|_| Error::RequestTimeout {
-                api,
-                timeout_ms: self.options.request_timeout.as_millis() as u64,
-            })?
-            .map_err(|_| Error::Connection(format!("Connection to {} closed", self.address)))??;
+            .map_err(|_| self.timed_out(api, version))?
+            .map_err(|_| self.closed())??;
         ResponseHeader::decode(&mut body, R::Response::header_version(version))
             .map_err(|e| Error::Encoding(e.to_string()))?;
         R::Response::decode(&mut body, version).map_err(|e| Error::Encoding(e.to_string()))
@@ -200,10 +203,7 @@ impl Connection {
         reply: Option<oneshot::Sender<Result<Bytes>>>,
     ) -> Result<i32> {
         if self.is_closed() {
-            return Err(Error::Connection(format!(
-                "Connection to {} closed",
-                self.address
-            )));
+            return Err(self.closed());
         }
         let correlation_id = self.next_correlation_id.fetch_add(1, Ordering::Relaxed);
         let frame = encode_request(request, version, correlation_id, &self.options.client_id)?;
@@ -213,8 +213,21 @@ impl Connection {
         });
         self.outgoing
             .send(Outgoing { frame, pending })
-            .map_err(|_| Error::Connection(format!("Connection to {} closed", self.address)))?;
+            .map_err(|_| self.closed())?;
         Ok(correlation_id)
+    }
+
+    fn closed(&self) -> Error {
+        Error::connection(&self.address, "Closed connection")
+    }
+
+    fn timed_out(&self, api: ApiKey, version: i16) -> Error {
+        Error::RequestTimeout {
+            broker: self.address.clone(),
+            api,
+            version,
+            timeout_ms: self.options.request_timeout.as_millis() as u64,
+        }
     }
 
     /// ApiVersions v3 first; a broker that does not know v3 answers with a v0 body carrying
@@ -227,11 +240,8 @@ impl Connection {
         self.enqueue(&request, API_VERSIONS_FIRST, Some(reply))?;
         let mut body = tokio::time::timeout(self.options.request_timeout, response)
             .await
-            .map_err(|_| Error::RequestTimeout {
-                api: ApiKey::ApiVersions,
-                timeout_ms: self.options.request_timeout.as_millis() as u64,
-            })?
-            .map_err(|_| Error::Connection(format!("Connection to {} closed", self.address)))??;
+            .map_err(|_| self.timed_out(ApiKey::ApiVersions, API_VERSIONS_FIRST))?
+            .map_err(|_| self.closed())??;
         body.advance(4);
         let unsupported = body.len() >= 2
             && i16::from_be_bytes([body[0], body[1]]) == ResponseError::UnsupportedVersion.code();
@@ -277,6 +287,7 @@ async fn write_frames(
     mut socket: OwnedWriteHalf,
     mut queued: mpsc::UnboundedReceiver<Outgoing>,
     shared: Arc<Shared>,
+    address: String,
 ) {
     let mut batch = BytesMut::new();
     while let Some(first) = queued.recv().await {
@@ -291,7 +302,7 @@ async fn write_frames(
             }
         }
         if let Err(error) = socket.write_all(&batch).await {
-            shared.fail_all(Error::Connection(error.to_string()));
+            shared.fail_all(Error::socket(&address, "write", &error));
             return;
         }
         batch.clear();
@@ -301,12 +312,13 @@ async fn write_frames(
 async fn read_frames(
     mut frames: FramedRead<tokio::net::tcp::OwnedReadHalf, tokio_util::codec::LengthDelimitedCodec>,
     shared: Arc<Shared>,
+    address: String,
 ) {
     let error = loop {
         let frame = match frames.next().await {
             Some(Ok(frame)) => frame.freeze(),
-            Some(Err(error)) => break Error::Connection(error.to_string()),
-            None => break Error::Connection("Closed connection".to_string()),
+            Some(Err(error)) => break Error::socket(&address, "read", &error),
+            None => break Error::connection(&address, "Closed connection"),
         };
         if frame.len() < 4 {
             break Error::Encoding("response shorter than its header".to_string());

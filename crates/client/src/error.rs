@@ -7,11 +7,21 @@ use kafka_protocol::messages::ApiKey;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The broker could not be reached, or the connection broke (KafkaJSConnectionError).
-    #[error("connection error: {0}")]
-    Connection(String),
+    /// `code` is the socket error's name as Node.js reports it (`ECONNREFUSED`, ...).
+    #[error("{message}")]
+    Connection {
+        broker: String,
+        code: Option<&'static str>,
+        message: String,
+    },
     /// No response within the request timeout (KafkaJSRequestTimeoutError).
-    #[error("request {api:?} timed out after {timeout_ms} ms")]
-    RequestTimeout { api: ApiKey, timeout_ms: u64 },
+    #[error("Request {api:?}(key: {}, version: {version}) timed out", *api as i16)]
+    RequestTimeout {
+        broker: String,
+        api: ApiKey,
+        version: i16,
+        timeout_ms: u64,
+    },
     /// The broker does not support an API this client needs
     /// (KafkaJSServerDoesNotSupportApiKey).
     #[error("the broker does not support {0:?}")]
@@ -34,9 +44,33 @@ impl Error {
     /// Whether kafkajs would retry the operation that failed with this error.
     pub fn is_retriable(&self) -> bool {
         match self {
-            Error::Connection(_) | Error::RequestTimeout { .. } => true,
+            Error::Connection { .. } | Error::RequestTimeout { .. } => true,
             Error::Protocol { error, .. } => error.is_retriable(),
             Error::UnsupportedApi(_) | Error::Encoding(_) => false,
+        }
+    }
+
+    /// A connection failure on `broker`, without a socket error code.
+    pub fn connection(broker: &str, message: impl Into<String>) -> Error {
+        Error::Connection {
+            broker: broker.to_string(),
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// A socket error on `broker`, worded as kafkajs words it: `Connection error: <detail>`,
+    /// where the detail names the error as Node.js does (`connect ECONNREFUSED 127.0.0.1:9092`).
+    pub fn socket(broker: &str, syscall: &str, error: &std::io::Error) -> Error {
+        let code = errno_name(error);
+        let detail = match code {
+            Some(code) => format!("{syscall} {code} {broker}"),
+            None => error.to_string(),
+        };
+        Error::Connection {
+            broker: broker.to_string(),
+            code,
+            message: format!("Connection error: {detail}"),
         }
     }
 
@@ -44,4 +78,20 @@ impl Error {
     pub fn from_code(code: i16, message: Option<String>) -> Option<Error> {
         ResponseError::try_from_code(code).map(|error| Error::Protocol { error, message })
     }
+}
+
+/// The name Node.js gives a socket error (`err.code`), for the kinds a client meets.
+fn errno_name(error: &std::io::Error) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    Some(match error.kind() {
+        ErrorKind::ConnectionRefused => "ECONNREFUSED",
+        ErrorKind::ConnectionReset => "ECONNRESET",
+        ErrorKind::ConnectionAborted => "ECONNABORTED",
+        ErrorKind::BrokenPipe => "EPIPE",
+        ErrorKind::TimedOut => "ETIMEDOUT",
+        ErrorKind::HostUnreachable => "EHOSTUNREACH",
+        ErrorKind::NetworkUnreachable => "ENETUNREACH",
+        ErrorKind::AddrNotAvailable => "EADDRNOTAVAIL",
+        _ => return None,
+    })
 }

@@ -63,6 +63,21 @@ async fn no_reachable_seed_is_a_connection_error() {
     let cluster = cluster(vec!["127.0.0.1:1".to_string()]);
     assert!(matches!(
         cluster.metadata().await,
-        Err(Error::Connection(_))
+        Err(Error::Connection { .. })
     ));
+}
+
+#[tokio::test]
+async fn disconnect_closes_connections_and_the_next_use_reconnects() {
+    let broker = Broker::start(BrokerConfig::default()).await.unwrap();
+    let cluster = cluster(vec![broker.bootstrap()]);
+    let first = cluster.any_connection().await.unwrap();
+    cluster.metadata().await.unwrap();
+    cluster.disconnect();
+    let second = cluster.any_connection().await.unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&first, &second));
+    drop(first);
+    let metadata = cluster.metadata().await.unwrap();
+    assert_eq!(metadata.brokers.len(), 1);
+    broker.shutdown().await;
 }

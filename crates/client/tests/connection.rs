@@ -36,7 +36,7 @@ async fn negotiates_and_pipelines_requests_in_order() {
     }
     broker.shutdown().await;
     let after = connection.send(&metadata_for("late")).await;
-    assert!(matches!(after, Err(Error::Connection(_))), "{after:?}");
+    assert!(matches!(after, Err(Error::Connection { .. })), "{after:?}");
     assert!(connection.is_closed());
 }
 
@@ -48,7 +48,21 @@ async fn refused_connection_is_a_connection_error() {
     let error = Connection::connect(&address, ConnectionOptions::default())
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Connection(_)), "{error:?}");
+    match &error {
+        Error::Connection {
+            broker,
+            code,
+            message,
+        } => {
+            assert_eq!(broker, &address);
+            assert_eq!(*code, Some("ECONNREFUSED"));
+            assert_eq!(
+                message,
+                &format!("Connection error: connect ECONNREFUSED {address}")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(error.is_retriable());
 }
 
@@ -71,10 +85,16 @@ async fn silent_server_times_out_the_request() {
             error,
             Error::RequestTimeout {
                 api: ApiKey::ApiVersions,
-                timeout_ms: 100
+                version: 3,
+                timeout_ms: 100,
+                ..
             }
         ),
         "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "Request ApiVersions(key: 18, version: 3) timed out"
     );
     server.abort();
 }

@@ -1,0 +1,484 @@
+//! Bindings for the client: `NativeProducer` (connect, partition metadata, send) and the two
+//! murmur2 hashes behind kafkajs's partitioners. Kafka failures resolve as plain `failure`
+//! objects, which lib/errors.js turns into kafkajs's error classes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ferrokafka_client::partitioner::{legacy_murmur2, murmur2, PartitionerKind};
+use ferrokafka_client::producer::{
+    Message, Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions,
+    TopicMessages,
+};
+use ferrokafka_client::retry::{retry, RetryError, RetryOptions};
+use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error as ClientError};
+use indexmap::IndexMap;
+use kafka_protocol::records::Compression;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// kafkajs's `retry` options, every field filled in by the JS layer.
+#[napi(object)]
+#[derive(Clone, Copy)]
+pub struct RetrySettings {
+    pub max_retry_time: f64,
+    pub initial_retry_time: f64,
+    pub factor: f64,
+    pub multiplier: f64,
+    pub retries: u32,
+}
+
+impl From<RetrySettings> for RetryOptions {
+    fn from(r: RetrySettings) -> Self {
+        RetryOptions {
+            max_retry_time: r.max_retry_time,
+            initial_retry_time: r.initial_retry_time,
+            factor: r.factor,
+            multiplier: r.multiplier,
+            retries: r.retries,
+        }
+    }
+}
+
+/// A producer's settings, checked and defaulted by the JS layer.
+#[napi(object)]
+pub struct NativeProducerOptions {
+    pub brokers: Vec<String>,
+    pub client_id: String,
+    pub connection_timeout: u32,
+    pub request_timeout: u32,
+    pub metadata_max_age: f64,
+    pub allow_auto_topic_creation: bool,
+    /// `"default"` or `"legacy"`: the murmur2 variant for keyed messages.
+    pub partitioner: String,
+    /// The client's retry options, used to reach the seed brokers.
+    pub cluster_retry: RetrySettings,
+    /// The producer's retry options, used by `send`.
+    pub retry: RetrySettings,
+}
+
+/// Why an operation failed, in the terms kafkajs's error classes need.
+#[napi(object)]
+pub struct Failure {
+    /// `connection`, `timeout`, `protocol`, `unsupported` or `encoding`.
+    pub kind: String,
+    pub message: String,
+    /// `host:port` of the broker involved, when known.
+    pub broker: Option<String>,
+    /// The Kafka error code (protocol failures).
+    pub error_code: Option<i32>,
+    /// The socket error's Node.js name, e.g. `ECONNREFUSED` (connection failures).
+    pub errno: Option<String>,
+    /// The API involved (timeouts and unsupported APIs).
+    pub api_key: Option<i32>,
+    pub api_name: Option<String>,
+    pub api_version: Option<i32>,
+    /// Set when retriable failures outlasted every retry.
+    pub retry_count: Option<u32>,
+    pub retry_time: Option<f64>,
+}
+
+impl Failure {
+    fn from_client(error: ClientError) -> Failure {
+        let mut failure = Failure {
+            kind: String::new(),
+            message: error.to_string(),
+            broker: None,
+            error_code: None,
+            errno: None,
+            api_key: None,
+            api_name: None,
+            api_version: None,
+            retry_count: None,
+            retry_time: None,
+        };
+        match error {
+            ClientError::Connection { broker, code, .. } => {
+                failure.kind = "connection".into();
+                failure.broker = (!broker.is_empty()).then_some(broker);
+                failure.errno = code.map(str::to_string);
+            }
+            ClientError::RequestTimeout {
+                broker,
+                api,
+                version,
+                ..
+            } => {
+                failure.kind = "timeout".into();
+                failure.broker = Some(broker);
+                failure.api_key = Some(api as i32);
+                failure.api_name = Some(format!("{api:?}"));
+                failure.api_version = Some(version.into());
+            }
+            ClientError::UnsupportedApi(api) => {
+                failure.kind = "unsupported".into();
+                failure.api_key = Some(api as i32);
+                failure.api_name = Some(format!("{api:?}"));
+            }
+            ClientError::Protocol { error, .. } => {
+                failure.kind = "protocol".into();
+                failure.error_code = Some(error.code().into());
+            }
+            ClientError::Encoding(_) => failure.kind = "encoding".into(),
+        }
+        failure
+    }
+
+    fn from_retry(error: RetryError) -> Failure {
+        match error {
+            RetryError::NonRetriable(error) => Failure::from_client(error),
+            RetryError::Exhausted {
+                last,
+                retry_count,
+                retry_time,
+            } => Failure {
+                retry_count: Some(retry_count),
+                retry_time: Some(retry_time as f64),
+                ..Failure::from_client(last)
+            },
+        }
+    }
+
+    fn invalid(message: String) -> Failure {
+        Failure {
+            kind: "invalid".into(),
+            message,
+            ..Failure::from_client(ClientError::Encoding(String::new()))
+        }
+    }
+}
+
+/// One message as kafkajs takes it; the JS layer has already turned other key and value types
+/// into strings. Every field may be undefined or null.
+#[napi(object, object_to_js = false)]
+pub struct OutgoingMessage {
+    pub key: Option<Nullable<BytesLike>>,
+    pub value: Option<Nullable<BytesLike>>,
+    pub partition: Option<Nullable<i32>>,
+    pub timestamp: Option<Nullable<Either<String, f64>>>,
+    pub headers: Option<Nullable<IndexMap<String, Option<HeaderValue>>>>,
+}
+
+/// Bytes given as a Buffer or a string.
+type BytesLike = Either<Buffer, String>;
+
+/// A value that may also be `null`.
+type Nullable<T> = Either<T, Null>;
+
+/// The value of an optional, nullable field.
+fn present<T>(field: Option<Nullable<T>>) -> Option<T> {
+    match field {
+        Some(Either::A(value)) => Some(value),
+        _ => None,
+    }
+}
+
+/// A header value: bytes, a string, or an array of them (one header per element).
+type HeaderValue = Either3<Buffer, String, Vec<Either<Buffer, String>>>;
+
+/// Messages for one topic; `partitions`, when present, holds a custom partitioner's choice for
+/// each message.
+#[napi(object, object_to_js = false)]
+pub struct OutgoingTopic {
+    pub topic: String,
+    pub messages: Vec<OutgoingMessage>,
+    pub partitions: Option<Vec<i32>>,
+}
+
+/// kafkajs's `RecordMetadata`, offsets as strings.
+#[napi(object)]
+pub struct JsRecordMetadata {
+    pub topic_name: String,
+    pub partition: i32,
+    pub error_code: i32,
+    pub base_offset: String,
+    pub log_append_time: String,
+    pub log_start_offset: String,
+}
+
+impl From<RecordMetadata> for JsRecordMetadata {
+    fn from(m: RecordMetadata) -> Self {
+        JsRecordMetadata {
+            topic_name: m.topic_name,
+            partition: m.partition,
+            error_code: m.error_code.into(),
+            base_offset: m.base_offset.to_string(),
+            log_append_time: m.log_append_time.to_string(),
+            log_start_offset: m.log_start_offset.to_string(),
+        }
+    }
+}
+
+/// What `send` resolves with: the records' metadata, or why it failed.
+#[napi(object)]
+pub struct SendOutcome {
+    pub records: Option<Vec<JsRecordMetadata>>,
+    pub failure: Option<Failure>,
+}
+
+/// One partition's metadata in kafkajs's shape.
+#[napi(object)]
+pub struct JsPartitionMetadata {
+    pub partition_error_code: i32,
+    pub partition_id: i32,
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub offline_replicas: Vec<i32>,
+}
+
+/// One topic's partitions.
+#[napi(object)]
+pub struct JsTopicPartitions {
+    pub topic: String,
+    pub partitions: Vec<JsPartitionMetadata>,
+}
+
+/// What `partitionMetadata` resolves with.
+#[napi(object)]
+pub struct MetadataOutcome {
+    pub topics: Option<Vec<JsTopicPartitions>>,
+    pub failure: Option<Failure>,
+}
+
+/// A connected producer owned by JavaScript.
+#[napi]
+pub struct NativeProducer {
+    producer: Arc<Producer>,
+    cluster_retry: RetryOptions,
+    retry: RetryOptions,
+    allow_auto_topic_creation: bool,
+}
+
+#[napi]
+impl NativeProducer {
+    #[napi(constructor)]
+    pub fn new(options: NativeProducerOptions) -> Result<Self> {
+        let partitioner = match options.partitioner.as_str() {
+            "default" => PartitionerKind::Default,
+            "legacy" => PartitionerKind::Legacy,
+            other => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("unknown partitioner {other:?}"),
+                ))
+            }
+        };
+        let cluster = Arc::new(Cluster::new(ClusterOptions {
+            brokers: options.brokers,
+            connection: ConnectionOptions {
+                client_id: options.client_id,
+                connect_timeout: Duration::from_millis(options.connection_timeout.into()),
+                request_timeout: Duration::from_millis(options.request_timeout.into()),
+            },
+            metadata_max_age: Duration::from_millis(options.metadata_max_age.max(0.0) as u64),
+        }));
+        let retry = RetryOptions::from(options.retry);
+        let producer = Producer::new(
+            cluster,
+            ClientProducerOptions {
+                retry,
+                allow_auto_topic_creation: options.allow_auto_topic_creation,
+                partitioner,
+            },
+        );
+        Ok(NativeProducer {
+            producer: Arc::new(producer),
+            cluster_retry: options.cluster_retry.into(),
+            retry,
+            allow_auto_topic_creation: options.allow_auto_topic_creation,
+        })
+    }
+
+    /// Connects to a seed broker, retrying with the client's retry options; resolves with the
+    /// failure, or null once connected.
+    #[napi]
+    pub async fn connect(&self) -> Option<Failure> {
+        let cluster = self.producer.cluster().clone();
+        retry(self.cluster_retry, |_| cluster.any_connection())
+            .await
+            .err()
+            .map(Failure::from_retry)
+    }
+
+    /// Closes every connection.
+    #[napi]
+    pub fn disconnect(&self) {
+        self.producer.cluster().disconnect();
+    }
+
+    /// The partitions of `topics` in kafkajs's `PartitionMetadata` shape, for custom
+    /// partitioners.
+    #[napi]
+    pub async fn partition_metadata(&self, topics: Vec<String>) -> MetadataOutcome {
+        let cluster = self.producer.cluster().clone();
+        let allow = self.allow_auto_topic_creation;
+        let fetched = retry(self.retry, |_| cluster.topics_metadata(&topics, allow)).await;
+        match fetched {
+            Ok(metadata) => MetadataOutcome {
+                topics: Some(
+                    topics
+                        .iter()
+                        .map(|topic| JsTopicPartitions {
+                            topic: topic.clone(),
+                            partitions: metadata
+                                .topics
+                                .get(topic)
+                                .map(|t| {
+                                    t.partitions
+                                        .iter()
+                                        .map(|p| JsPartitionMetadata {
+                                            partition_error_code: p.error_code.into(),
+                                            partition_id: p.partition,
+                                            leader: p.leader,
+                                            replicas: p.replicas.clone(),
+                                            isr: p.isr.clone(),
+                                            offline_replicas: p.offline_replicas.clone(),
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                ),
+                failure: None,
+            },
+            Err(error) => MetadataOutcome {
+                topics: None,
+                failure: Some(Failure::from_retry(error)),
+            },
+        }
+    }
+
+    /// Sends every topic's messages in one go (kafkajs's `sendBatch`). The messages are copied
+    /// out of JavaScript before the promise is returned.
+    #[napi(ts_return_type = "Promise<SendOutcome>")]
+    pub fn send<'env>(
+        &self,
+        env: &'env Env,
+        topic_messages: Vec<OutgoingTopic>,
+        acks: i32,
+        timeout: i32,
+        compression: u32,
+    ) -> Result<PromiseRaw<'env, SendOutcome>> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let converted: std::result::Result<Vec<TopicMessages>, String> = topic_messages
+            .into_iter()
+            .map(|topic| convert_topic(topic, now))
+            .collect();
+        let compression = match compression {
+            0 => Compression::None,
+            1 => Compression::Gzip,
+            2 => Compression::Snappy,
+            3 => Compression::Lz4,
+            4 => Compression::Zstd,
+            other => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("unknown compression type {other}"),
+                ))
+            }
+        };
+        let producer = self.producer.clone();
+        env.spawn_future(async move {
+            let topics = match converted {
+                Ok(topics) => topics,
+                Err(message) => return Ok(failed(Failure::invalid(message))),
+            };
+            let options = SendOptions {
+                acks: acks as i16,
+                timeout_ms: timeout,
+                compression,
+            };
+            Ok(match producer.send(topics, options).await {
+                Ok(records) => SendOutcome {
+                    records: Some(records.into_iter().map(Into::into).collect()),
+                    failure: None,
+                },
+                Err(error) => failed(Failure::from_retry(error)),
+            })
+        })
+    }
+}
+
+fn failed(failure: Failure) -> SendOutcome {
+    SendOutcome {
+        records: None,
+        failure: Some(failure),
+    }
+}
+
+fn bytes_of(value: Either<Buffer, String>) -> Bytes {
+    match value {
+        Either::A(buffer) => Bytes::copy_from_slice(&buffer),
+        Either::B(string) => Bytes::from(string.into_bytes()),
+    }
+}
+
+/// Copies one topic's messages out of JavaScript; fails with the message for a bad timestamp.
+fn convert_topic(topic: OutgoingTopic, now: i64) -> std::result::Result<TopicMessages, String> {
+    let chosen = topic.partitions.unwrap_or_default();
+    let messages = topic
+        .messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let timestamp = match present(m.timestamp) {
+                None => now,
+                Some(Either::B(ms)) if ms.is_finite() => ms as i64,
+                Some(Either::A(text)) if text.is_empty() => now,
+                Some(Either::A(text)) => text.trim().parse::<i64>().map_err(|_| {
+                    format!("Invalid timestamp {text:?} for topic \"{}\"", topic.topic)
+                })?,
+                Some(Either::B(ms)) => {
+                    return Err(format!(
+                        "Invalid timestamp {ms} for topic \"{}\"",
+                        topic.topic
+                    ))
+                }
+            };
+            let mut headers = Vec::new();
+            for (key, value) in present(m.headers).into_iter().flatten() {
+                let key = Bytes::from(key.into_bytes());
+                match value {
+                    None => {}
+                    Some(Either3::A(buffer)) => {
+                        headers.push((key, Some(bytes_of(Either::A(buffer)))))
+                    }
+                    Some(Either3::B(string)) => {
+                        headers.push((key, Some(bytes_of(Either::B(string)))))
+                    }
+                    Some(Either3::C(values)) => {
+                        headers.extend(values.into_iter().map(|v| (key.clone(), Some(bytes_of(v)))))
+                    }
+                }
+            }
+            Ok(Message {
+                key: present(m.key).map(bytes_of),
+                value: present(m.value).map(bytes_of),
+                headers,
+                timestamp,
+                partition: chosen.get(i).copied().or(present(m.partition)),
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    Ok(TopicMessages {
+        topic: topic.topic,
+        messages,
+    })
+}
+
+/// kafkajs's DefaultPartitioner hash (the Java client's murmur2) of `key`.
+#[napi]
+pub fn murmur2_hash(key: Buffer) -> i32 {
+    murmur2(&key)
+}
+
+/// kafkajs's LegacyPartitioner hash of `key`.
+#[napi]
+pub fn legacy_murmur2_hash(key: Buffer) -> i32 {
+    legacy_murmur2(&key)
+}
