@@ -107,6 +107,24 @@ pub struct State {
     next_producer_id: AtomicI64,
 }
 
+/// The cluster-wide defaults a freshly formatted Kafka 4 cluster starts with: with eligible
+/// leader replicas on (the default since 4.1), formatting records `min.insync.replicas` as a
+/// cluster-level dynamic config, so DescribeConfigs reports it from that source.
+fn bootstrap_cluster_defaults(min_insync_replicas: &str) -> BTreeMap<String, String> {
+    [(
+        "min.insync.replicas".to_string(),
+        min_insync_replicas.to_string(),
+    )]
+    .into()
+}
+
+fn config_min_isr(static_configs: &BTreeMap<String, String>) -> String {
+    static_configs
+        .get("min.insync.replicas")
+        .cloned()
+        .unwrap_or_else(|| "1".to_string())
+}
+
 impl State {
     pub fn new(config: BrokerConfig, advertised_host: String, advertised_port: i32) -> Self {
         let groups = GroupCoordinator::new(&config);
@@ -118,7 +136,9 @@ impl State {
             advertised_port,
             topics: RwLock::new(BTreeMap::new()),
             dynamic_configs: RwLock::new(BTreeMap::new()),
-            dynamic_default_configs: RwLock::new(BTreeMap::new()),
+            dynamic_default_configs: RwLock::new(bootstrap_cluster_defaults(&config_min_isr(
+                &static_configs,
+            ))),
             static_configs,
             appended: Notify::new(),
             groups,

@@ -370,6 +370,12 @@ mod tests {
             Some("Broker id must be an integer, but it is: x")
         );
         assert_eq!(response.results[3].error_code, 0);
-        assert!(response.results[3].configs.is_empty());
+        // A fresh Kafka 4 cluster has exactly one cluster-wide default: min.insync.replicas.
+        let defaults: Vec<_> = response.results[3]
+            .configs
+            .iter()
+            .map(|c| (c.name.as_str(), c.value.as_deref(), c.config_source))
+            .collect();
+        assert_eq!(defaults, [("min.insync.replicas", Some("1"), 3)]);
     }
 }
