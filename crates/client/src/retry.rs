@@ -1,5 +1,6 @@
-//! kafkajs's retry policy: the same options, defaults (including the ones kafkajs switches to
-//! when `NODE_ENV=test`), randomised exponential backoff and retriable/non-retriable split.
+//! kafkajs's retry policy: the same options and defaults (including the ones kafkajs switches to
+//! when `NODE_ENV=test`; the JavaScript layer picks between them and merges the user's options),
+//! randomised exponential backoff and the retriable/non-retriable split.
 
 use std::future::Future;
 use std::time::Duration;
@@ -35,15 +36,6 @@ impl RetryOptions {
         multiplier: 1.5,
         retries: 15,
     };
-
-    /// The defaults for a process whose `NODE_ENV` is `node_env`.
-    pub fn defaults_for(node_env: Option<&str>) -> RetryOptions {
-        if node_env == Some("test") {
-            RetryOptions::TEST_DEFAULT
-        } else {
-            RetryOptions::DEFAULT
-        }
-    }
 
     /// `retryTime` randomised by `factor`: uniform in `[t - factor*t, t + factor*t]`, rounded up.
     fn randomised(&self, retry_time: f64) -> f64 {
@@ -111,13 +103,6 @@ mod tests {
             error: ResponseError::LeaderNotAvailable,
             message: None,
         }
-    }
-
-    #[test]
-    fn test_mode_defaults_follow_node_env() {
-        assert_eq!(RetryOptions::defaults_for(Some("test")).retries, 15);
-        assert_eq!(RetryOptions::defaults_for(Some("production")).retries, 5);
-        assert_eq!(RetryOptions::defaults_for(None), RetryOptions::DEFAULT);
     }
 
     #[test]
