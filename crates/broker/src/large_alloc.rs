@@ -60,6 +60,18 @@ unsafe fn unmap(ptr: *mut u8, size: usize) {
     }
 }
 
+/// Grows or shrinks a mapping by moving its pages, never copying (or committing) them.
+#[cfg(target_os = "linux")]
+unsafe fn remap(ptr: *mut u8, old_size: usize, new_size: usize) -> *mut u8 {
+    // SAFETY: `ptr`/`old_size` are a mapping made by `map`; MREMAP_MAYMOVE lets the kernel move it.
+    let moved = unsafe { libc::mremap(ptr.cast(), old_size, new_size, libc::MREMAP_MAYMOVE) };
+    if moved == libc::MAP_FAILED {
+        std::ptr::null_mut()
+    } else {
+        moved.cast()
+    }
+}
+
 #[cfg(not(unix))]
 unsafe fn map(_size: usize) -> *mut u8 {
     unreachable!("large allocations are only mapped on Unix")
@@ -103,6 +115,10 @@ unsafe impl GlobalAlloc for LazyLargeAllocator {
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         if !is_large(&layout) && !is_large(&new_layout) {
             return unsafe { System.realloc(ptr, layout, new_size) };
+        }
+        #[cfg(target_os = "linux")]
+        if is_large(&layout) && is_large(&new_layout) {
+            return unsafe { remap(ptr, layout.size(), new_size) };
         }
         let moved = unsafe { self.alloc(new_layout) };
         if !moved.is_null() {

@@ -4,7 +4,10 @@
 mod properties;
 mod server_start;
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
+use tokio::sync::Notify;
 
 /// Kafka's command-line tools.
 #[derive(Debug, Parser)]
@@ -24,8 +27,17 @@ enum Command {
     ServerStart(server_start::Args),
 }
 
+/// What ends a long-running command such as `server-start`.
+#[derive(Debug, Clone)]
+pub enum StopOn {
+    /// Ctrl-C or SIGTERM, caught by the command itself (the standalone binary).
+    Signals,
+    /// A notification from the host; used inside Node, which owns the process's signals.
+    Notified(Arc<Notify>),
+}
+
 /// Runs the tool named by `args` (`args[0]` is the program name) and returns its exit code.
-pub fn run(args: Vec<String>) -> i32 {
+pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
@@ -34,6 +46,6 @@ pub fn run(args: Vec<String>) -> i32 {
         }
     };
     match cli.command {
-        Command::ServerStart(args) => server_start::run(args),
+        Command::ServerStart(args) => server_start::run(args, stop),
     }
 }

@@ -5,5 +5,6 @@
 static ALLOC: ferrokafka_broker::LazyLargeAllocator = ferrokafka_broker::LazyLargeAllocator;
 
 fn main() {
-    std::process::exit(ferrokafka_cli::run(std::env::args().collect()));
+    let code = ferrokafka_cli::run(std::env::args().collect(), ferrokafka_cli::StopOn::Signals);
+    std::process::exit(code);
 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use ferrokafka_broker::{Broker, BrokerConfig};
 
+use crate::StopOn;
+
 /// Arguments of `server-start`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,8 +20,8 @@ pub struct Args {
     overrides: Vec<String>,
 }
 
-pub fn run(args: Args) -> i32 {
-    match start(args) {
+pub fn run(args: Args, stop: StopOn) -> i32 {
+    match start(args, stop) {
         Ok(()) => 0,
         Err(message) => {
             eprintln!("ERROR {message}");
@@ -28,7 +30,7 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
-fn start(args: Args) -> Result<(), String> {
+fn start(args: Args, stop: StopOn) -> Result<(), String> {
     let mut properties = match &args.config {
         Some(path) => super::properties::parse(
             &std::fs::read_to_string(path)
@@ -79,14 +81,17 @@ fn start(args: Args) -> Result<(), String> {
             broker.bootstrap(),
             broker.state().config.cluster_id
         );
-        stopped().await;
+        match stop {
+            StopOn::Signals => signalled().await,
+            StopOn::Notified(notify) => notify.notified().await,
+        }
         broker.shutdown().await;
         Ok(())
     })
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what kafka-server-stop sends).
-async fn stopped() {
+async fn signalled() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
