@@ -6,6 +6,19 @@ const { describeErrorCode } = require('./error-codes')
 
 const ISSUES_URL = 'https://github.com/tulios/kafkajs/issues'
 
+/** A subclass of `Base` that only sets its own `name`, as most kafkajs error classes do. */
+function named (name, Base) {
+  const subclass = {
+    [name]: class extends Base {
+      constructor (e, options) {
+        super(e, options)
+        this.name = name
+      }
+    }
+  }
+  return subclass[name]
+}
+
 /** The base class; `e` is a message or an object carrying `message` (and maybe `helpUrl`). */
 class KafkaJSError extends Error {
   constructor (e, { retriable = true, cause } = {}) {
@@ -94,12 +107,7 @@ class KafkaJSRequestTimeoutError extends KafkaJSError {
   }
 }
 
-class KafkaJSMetadataNotLoaded extends KafkaJSError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSMetadataNotLoaded'
-  }
-}
+const KafkaJSMetadataNotLoaded = named('KafkaJSMetadataNotLoaded', KafkaJSError)
 
 class KafkaJSTopicMetadataNotLoaded extends KafkaJSMetadataNotLoaded {
   constructor (e, { topic } = {}) {
@@ -135,61 +143,14 @@ class KafkaJSServerDoesNotSupportApiKey extends KafkaJSNonRetriableError {
   }
 }
 
-class KafkaJSBrokerNotFound extends KafkaJSError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSBrokerNotFound'
-  }
-}
-
-class KafkaJSPartialMessageError extends KafkaJSNonRetriableError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSPartialMessageError'
-  }
-}
-
-class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSSASLAuthenticationError'
-  }
-}
-
-class KafkaJSGroupCoordinatorNotFound extends KafkaJSNonRetriableError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSGroupCoordinatorNotFound'
-  }
-}
-
-class KafkaJSNotImplemented extends KafkaJSNonRetriableError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSNotImplemented'
-  }
-}
-
-class KafkaJSTimeout extends KafkaJSNonRetriableError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSTimeout'
-  }
-}
-
-class KafkaJSLockTimeout extends KafkaJSTimeout {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSLockTimeout'
-  }
-}
-
-class KafkaJSUnsupportedMagicByteInMessageSet extends KafkaJSNonRetriableError {
-  constructor (e, options) {
-    super(e, options)
-    this.name = 'KafkaJSUnsupportedMagicByteInMessageSet'
-  }
-}
+const KafkaJSBrokerNotFound = named('KafkaJSBrokerNotFound', KafkaJSError)
+const KafkaJSPartialMessageError = named('KafkaJSPartialMessageError', KafkaJSNonRetriableError)
+const KafkaJSSASLAuthenticationError = named('KafkaJSSASLAuthenticationError', KafkaJSNonRetriableError)
+const KafkaJSGroupCoordinatorNotFound = named('KafkaJSGroupCoordinatorNotFound', KafkaJSNonRetriableError)
+const KafkaJSNotImplemented = named('KafkaJSNotImplemented', KafkaJSNonRetriableError)
+const KafkaJSTimeout = named('KafkaJSTimeout', KafkaJSNonRetriableError)
+const KafkaJSLockTimeout = named('KafkaJSLockTimeout', KafkaJSTimeout)
+const KafkaJSUnsupportedMagicByteInMessageSet = named('KafkaJSUnsupportedMagicByteInMessageSet', KafkaJSNonRetriableError)
 
 /** Retriable only when every failed partition's error is. */
 class KafkaJSDeleteTopicRecordsError extends KafkaJSError {
