@@ -160,18 +160,22 @@ impl Cluster {
         allow_auto_topic_creation: bool,
     ) -> Result<Arc<Metadata>> {
         let connection = self.any_connection().await?;
-        let request = MetadataRequest::default()
-            .with_topics((!topics.is_empty()).then(|| {
-                topics
-                    .iter()
-                    .map(|t| {
-                        MetadataRequestTopic::default()
-                            .with_name(Some(TopicName(StrBytes::from_string(t.clone()))))
-                    })
-                    .collect()
-            }))
-            .with_allow_auto_topic_creation(allow_auto_topic_creation);
-        let response = connection.send(&request).await?;
+        let version = connection.version_of::<MetadataRequest>()?;
+        let wanted: Vec<MetadataRequestTopic> = topics
+            .iter()
+            .map(|t| {
+                MetadataRequestTopic::default()
+                    .with_name(Some(TopicName(StrBytes::from_string(t.clone()))))
+            })
+            .collect();
+        // v0 asks for every topic with an empty list (it has no null), and only v4+ lets the
+        // request itself decide on auto-creation (older brokers follow their own setting).
+        let mut request = MetadataRequest::default()
+            .with_topics((version == 0 || !wanted.is_empty()).then_some(wanted));
+        if version >= 4 {
+            request.allow_auto_topic_creation = allow_auto_topic_creation;
+        }
+        let response = connection.send_at(&request, version).await?;
         let mut cached = self.cached.lock();
         let mut metadata = cached
             .as_ref()

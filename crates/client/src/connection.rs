@@ -230,28 +230,45 @@ impl Connection {
         }
     }
 
-    /// ApiVersions v3 first; a broker that does not know v3 answers with a v0 body carrying
-    /// UNSUPPORTED_VERSION and its full list (KIP-511), which is used as is.
+    /// ApiVersions v3 first. A broker that does not know v3 answers UNSUPPORTED_VERSION with its
+    /// list in a v0 body (KIP-511), which is used as is; when that body does not decode (the
+    /// librdkafka mock cluster writes it in another layout), the request is repeated at v0.
     async fn negotiate(&self) -> Result<ApiVersionTable> {
         let request = ApiVersionsRequest::default()
             .with_client_software_name(StrBytes::from_static_str("ferrokafka"))
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
-        let (reply, response) = oneshot::channel();
-        self.enqueue(&request, API_VERSIONS_FIRST, Some(reply))?;
-        let mut body = tokio::time::timeout(self.options.request_timeout, response)
-            .await
-            .map_err(|_| self.timed_out(ApiKey::ApiVersions, API_VERSIONS_FIRST))?
-            .map_err(|_| self.closed())??;
-        body.advance(4);
+        let mut body = self.api_versions(&request, API_VERSIONS_FIRST).await?;
         let unsupported = body.len() >= 2
             && i16::from_be_bytes([body[0], body[1]]) == ResponseError::UnsupportedVersion.code();
-        let version = if unsupported { 0 } else { API_VERSIONS_FIRST };
-        let response = ApiVersionsResponse::decode(&mut body, version)
-            .map_err(|e| Error::Encoding(e.to_string()))?;
+        let response = if unsupported {
+            match ApiVersionsResponse::decode(&mut body.clone(), 0) {
+                Ok(listed) if !listed.api_keys.is_empty() => listed,
+                _ => {
+                    let mut body = self.api_versions(&request, 0).await?;
+                    ApiVersionsResponse::decode(&mut body, 0)
+                        .map_err(|e| Error::Encoding(e.to_string()))?
+                }
+            }
+        } else {
+            ApiVersionsResponse::decode(&mut body, API_VERSIONS_FIRST)
+                .map_err(|e| Error::Encoding(e.to_string()))?
+        };
         if response.error_code != 0 && !unsupported {
             return Err(Error::from_code(response.error_code, None).expect("nonzero code"));
         }
         Ok(ApiVersionTable::negotiate(&response.api_keys))
+    }
+
+    /// Sends ApiVersions at `version` and returns the response body (its header is always v0).
+    async fn api_versions(&self, request: &ApiVersionsRequest, version: i16) -> Result<Bytes> {
+        let (reply, response) = oneshot::channel();
+        self.enqueue(request, version, Some(reply))?;
+        let mut body = tokio::time::timeout(self.options.request_timeout, response)
+            .await
+            .map_err(|_| self.timed_out(ApiKey::ApiVersions, version))?
+            .map_err(|_| self.closed())??;
+        body.advance(4);
+        Ok(body)
     }
 }
 
