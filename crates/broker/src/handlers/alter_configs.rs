@@ -205,6 +205,14 @@ pub(crate) fn outcome(result: Result<(), Refusal>) -> (i16, Option<StrBytes>) {
     }
 }
 
+/// For each resource (type, name), whether the request names it more than once; Kafka refuses
+/// every copy of a repeated resource.
+pub(crate) fn repeated_resources(keys: &[(i8, &str)]) -> Vec<bool> {
+    keys.iter()
+        .map(|key| keys.iter().filter(|k| *k == key).count() > 1)
+        .collect()
+}
+
 pub async fn handle(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> AlterConfigsResponse {
     let keys: Vec<(i8, &str)> = request
         .resources
@@ -214,9 +222,9 @@ pub async fn handle(ctx: &Ctx<'_>, request: AlterConfigsRequest) -> AlterConfigs
     let responses = request
         .resources
         .iter()
-        .map(|resource| {
+        .zip(repeated_resources(&keys))
+        .map(|(resource, repeated)| {
             let key = (resource.resource_type, resource.resource_name.as_str());
-            let repeated = keys.iter().filter(|k| **k == key).count() > 1;
             let names: Vec<&str> = resource.configs.iter().map(|c| c.name.as_str()).collect();
             let result = target(ctx.state, key.0, key.1, repeated, &names).and_then(|target| {
                 let nulls: Vec<&str> = resource

@@ -12,7 +12,7 @@ use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterC
 use crate::broker_config::{self, ConfigType};
 use crate::dispatch::Ctx;
 use crate::handlers::alter_configs::{
-    current, outcome, refuse_nulls, replace, target, Refusal, Target,
+    current, outcome, refuse_nulls, repeated_resources, replace, target, Refusal, Target,
 };
 use crate::topic_config;
 
@@ -33,9 +33,8 @@ pub async fn handle(
     let responses = request
         .resources
         .iter()
-        .map(|resource| {
-            let key = (resource.resource_type, resource.resource_name.as_str());
-            let repeated = keys.iter().filter(|k| **k == key).count() > 1;
+        .zip(repeated_resources(&keys))
+        .map(|(resource, repeated)| {
             let (code, message) = outcome(alter(ctx, resource, repeated, request.validate_only));
             AlterConfigsResourceResponse::default()
                 .with_resource_type(resource.resource_type)
