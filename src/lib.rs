@@ -7,7 +7,9 @@
 
 mod broker;
 mod cli;
-mod client;
+mod producer;
+mod failure;
+mod retry_settings;
 
 /// Requests declaring huge collections must not abort Node: see `LazyLargeAllocator`.
 #[global_allocator]

@@ -1,4 +1,4 @@
-//! Bindings for the client: `NativeProducer` (connect, partition metadata, send) and the two
+//! Bindings for the producer: `NativeProducer` (connect, partition metadata, send) and the two
 //! murmur2 hashes behind kafkajs's partitioners. Kafka failures resolve as plain `failure`
 //! objects, which lib/errors.js turns into kafkajs's error classes.
 
@@ -11,35 +11,15 @@ use ferrokafka_client::producer::{
     Message, Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions,
     TopicMessages,
 };
-use ferrokafka_client::retry::{retry, RetryError, RetryOptions};
-use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error as ClientError};
+use ferrokafka_client::retry::{retry, RetryOptions};
+
+use crate::failure::Failure;
+use crate::retry_settings::RetrySettings;
+use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
 use indexmap::IndexMap;
 use kafka_protocol::records::Compression;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-
-/// kafkajs's `retry` options, every field filled in by the JS layer.
-#[napi(object)]
-#[derive(Clone, Copy)]
-pub struct RetrySettings {
-    pub max_retry_time: f64,
-    pub initial_retry_time: f64,
-    pub factor: f64,
-    pub multiplier: f64,
-    pub retries: u32,
-}
-
-impl From<RetrySettings> for RetryOptions {
-    fn from(r: RetrySettings) -> Self {
-        RetryOptions {
-            max_retry_time: r.max_retry_time,
-            initial_retry_time: r.initial_retry_time,
-            factor: r.factor,
-            multiplier: r.multiplier,
-            retries: r.retries,
-        }
-    }
-}
 
 /// A producer's settings, checked and defaulted by the JS layer.
 #[napi(object)]
@@ -56,97 +36,6 @@ pub struct NativeProducerOptions {
     pub cluster_retry: RetrySettings,
     /// The producer's retry options, used by `send`.
     pub retry: RetrySettings,
-}
-
-/// Why an operation failed, in the terms kafkajs's error classes need.
-#[napi(object)]
-pub struct Failure {
-    /// `connection`, `timeout`, `protocol`, `unsupported` or `encoding`.
-    pub kind: String,
-    pub message: String,
-    /// `host:port` of the broker involved, when known.
-    pub broker: Option<String>,
-    /// The Kafka error code (protocol failures).
-    pub error_code: Option<i32>,
-    /// The socket error's Node.js name, e.g. `ECONNREFUSED` (connection failures).
-    pub errno: Option<String>,
-    /// The API involved (timeouts and unsupported APIs).
-    pub api_key: Option<i32>,
-    pub api_name: Option<String>,
-    pub api_version: Option<i32>,
-    /// Set when retriable failures outlasted every retry.
-    pub retry_count: Option<u32>,
-    pub retry_time: Option<f64>,
-}
-
-impl Failure {
-    fn from_client(error: ClientError) -> Failure {
-        let mut failure = Failure {
-            kind: String::new(),
-            message: error.to_string(),
-            broker: None,
-            error_code: None,
-            errno: None,
-            api_key: None,
-            api_name: None,
-            api_version: None,
-            retry_count: None,
-            retry_time: None,
-        };
-        match error {
-            ClientError::Connection { broker, code, .. } => {
-                failure.kind = "connection".into();
-                failure.broker = (!broker.is_empty()).then_some(broker);
-                failure.errno = code.map(str::to_string);
-            }
-            ClientError::RequestTimeout {
-                broker,
-                api,
-                version,
-                ..
-            } => {
-                failure.kind = "timeout".into();
-                failure.broker = Some(broker);
-                failure.api_key = Some(api as i32);
-                failure.api_name = Some(format!("{api:?}"));
-                failure.api_version = Some(version.into());
-            }
-            ClientError::UnsupportedApi(api) => {
-                failure.kind = "unsupported".into();
-                failure.api_key = Some(api as i32);
-                failure.api_name = Some(format!("{api:?}"));
-            }
-            ClientError::Protocol { error, .. } => {
-                failure.kind = "protocol".into();
-                failure.error_code = Some(error.code().into());
-            }
-            ClientError::Encoding(_) => failure.kind = "encoding".into(),
-        }
-        failure
-    }
-
-    fn from_retry(error: RetryError) -> Failure {
-        match error {
-            RetryError::NonRetriable(error) => Failure::from_client(error),
-            RetryError::Exhausted {
-                last,
-                retry_count,
-                retry_time,
-            } => Failure {
-                retry_count: Some(retry_count),
-                retry_time: Some(retry_time as f64),
-                ..Failure::from_client(last)
-            },
-        }
-    }
-
-    fn invalid(message: String) -> Failure {
-        Failure {
-            kind: "invalid".into(),
-            message,
-            ..Failure::from_client(ClientError::Encoding(String::new()))
-        }
-    }
 }
 
 /// One message as kafkajs takes it; the JS layer has already turned other key and value types
