@@ -80,6 +80,11 @@ async function consumeWithKcat(topic: string, partition: number): Promise<Array<
   return stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
 }
 
+/** The error `promise` rejects with; fails the test when it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  return promise.then(() => { throw new Error('expected a rejection') }, (error) => error)
+}
+
 describe('producer.send', () => {
   const messages = () => [
     { key: 'k1', value: 'plain text', headers: { single: 'one', many: ['a', Buffer.from('b')] }, timestamp: '1700000000000' },
@@ -118,6 +123,47 @@ describe('producer.send', () => {
     expect(keyless.partition).toBe(0)
     expect(keyless.key).toBeNull()
     expect(keyless.headers).toEqual({ binary: Buffer.from([0xde, 0xad]) })
+  })
+
+  it('encodes unusual keys, values, headers and timestamps exactly as kafkajs does', async () => {
+    const unusual = () => [
+      { key: '', value: '' },
+      { key: 'ünïcödé ✓ 🚀', value: '日本語のテキスト 🎉'.repeat(50), headers: { '🔑': 'välue', empty: '' } },
+      { key: 'numeric timestamp', value: 'x', timestamp: 1700000000999 as unknown as string },
+      { value: 'listed headers', headers: { kept: 'yes', list: ['x', '', 'y'] } },
+      { value: Buffer.alloc(0), timestamp: ' 1700000000001 ' }
+    ]
+    const ours = uniqueName('unusual-ours')
+    const theirs = uniqueName('unusual-theirs')
+    const producer = await connected(ferrokafka().producer())
+    const reference = kafkajs(broker.brokers).producer({ createPartitioner: kafkajsModule.Partitioners.DefaultPartitioner })
+    await reference.connect()
+    await producer.send({ topic: ours, messages: unusual().map((m) => ({ ...m, partition: 0 })) })
+    await reference.send({ topic: theirs, messages: unusual().map((m) => ({ ...m, partition: 0 })) })
+    await reference.disconnect()
+    const strip = (read: Consumed[]) => read.map(({ key, value, headers, timestamp }) => ({ key, value, headers, timestamp: Number(timestamp) > 1700000001000 ? 'now' : timestamp }))
+    expect(strip(await consumeWithKafkajs(ours, 5))).toEqual(strip(await consumeWithKafkajs(theirs, 5)))
+  })
+
+  it('refuses keys, values and header values kafkajs cannot encode with the same TypeError', async () => {
+    const producer = await connected(ferrokafka().producer())
+    const reference = kafkajs(broker.brokers).producer({ createPartitioner: kafkajsModule.Partitioners.DefaultPartitioner })
+    await reference.connect()
+    const topic = uniqueName('refused')
+    const bad: Array<Record<string, unknown>> = [
+      { key: 42, value: 'x' },
+      { value: { an: 'object' } },
+      { value: 'x', headers: { missing: undefined } },
+      { value: 'x', headers: { nothing: null } },
+      { value: 'x', headers: { list: ['ok', 7] } }
+    ]
+    for (const message of bad) {
+      const ours = await rejection(producer.send({ topic, messages: [message as never] }))
+      const theirs = await rejection(reference.send({ topic, messages: [message as never] }))
+      expect(theirs.name).toBe('TypeError')
+      expect({ name: ours.name, code: ours.code, message: ours.message }).toEqual({ name: theirs.name, code: theirs.code, message: theirs.message })
+    }
+    await reference.disconnect()
   })
 
   it.each([
@@ -238,10 +284,6 @@ describe('producer errors', () => {
       retryCount: error.retryCount,
       cause: error.cause && error.cause !== error ? shape(error.cause) : undefined
     }
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<any> {
-    return promise.then(() => { throw new Error('expected a rejection') }, (error) => error)
   }
 
   it('rejects invalid arguments with kafkajs\'s classes and messages before sending', async () => {

@@ -1,70 +1,23 @@
 // Broker benchmark: ferrokafka's broker, the librdkafka mock cluster and Apache Kafka side by
 // side in one run — start time, ingest from a librdkafka producer, kafkajs produce and consume.
 // usage: npm run bench:broker [-- --messages N]   (needs `bash peers/install.sh` first)
-import { spawn, spawnSync, ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { createBroker } from 'ferrokafka'
+import { Target, startFerrokafka, startRdmock, startApacheKafka } from './targets'
 
-const root = path.resolve(__dirname, '..')
 const cache = process.env.FERROKAFKA_PEERS_CACHE ?? path.join(process.env.HOME ?? '/root', '.cache', 'ferrokafka-peers')
 const python = path.join(cache, 'venv', 'bin', 'python')
-const rdmockStart = path.resolve(root, '..', 'shared', 'tools', 'rdmock', 'start.sh')
-const kafkaStart = path.join(root, 'peers', 'kafka', 'start.sh')
 const argMessages = process.argv.indexOf('--messages')
 const MESSAGES = argMessages > 0 ? Number(process.argv[argMessages + 1]) : 200_000
 const INGEST_MESSAGES = MESSAGES * 2
 const SIZE = 100
 const TOPICS = ['bench-ingest', 'bench-kafkajs']
 
-interface Target {
-  name: string
-  bootstrap: string
-  startMs: number
-  stop: () => void
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]
-}
-
-/** Runs a start script that prints the bootstrap address, timing it from spawn to address. */
-function startScript(name: string, script: string, args: string[]): Target {
-  const dir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`))
-  const started = performance.now()
-  const result = spawnSync('bash', [script, dir, ...args], { encoding: 'utf8' })
-  if (result.status !== 0) throw new Error(`${name} did not start: ${result.stderr}`)
-  const startMs = performance.now() - started
-  const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'))
-  return {
-    name,
-    bootstrap: result.stdout.trim().split('\n')[0],
-    startMs,
-    stop: () => {
-      try { process.kill(pid) } catch { /* already gone */ }
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-}
-
-/** Starts ferrokafka's broker as its own process, timed from spawn to the printed address. */
-async function startOurs(): Promise<Target> {
-  const started = performance.now()
-  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'bin', 'ferrokafka.js'), 'server-start',
-    '--override', 'listeners=PLAINTEXT://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'ignore'] })
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (chunk) => {
-      out += chunk
-      const match = /listening on (\S+)/.exec(out)
-      if (match) resolve(match[1])
-    })
-    child.on('exit', (code) => reject(new Error(`ferrokafka exited with ${code}`)))
-  })
-  return { name: 'ferrokafka', bootstrap, startMs: performance.now() - started, stop: () => child.kill() }
 }
 
 async function createTopics(target: Target): Promise<void> {
@@ -138,9 +91,9 @@ async function main(): Promise<void> {
   const embedded = await embeddedStartTimes()
   const targets: Target[] = []
   try {
-    targets.push(await startOurs())
-    targets.push(startScript('librdkafka mock', rdmockStart, TOPICS.flatMap((t) => ['-t', `${t}:1`])))
-    targets.push(startScript('Apache Kafka', kafkaStart, []))
+    targets.push(await startFerrokafka())
+    targets.push(startRdmock(TOPICS.map((t) => `${t}:1`)))
+    targets.push(startApacheKafka())
     const rows: string[][] = []
     for (const target of targets) {
       await createTopics(target)

@@ -7,6 +7,7 @@ const { classes, fromFailure } = require('./errors')
 const { CompressionTypes, isCompressionType } = require('./compression')
 const { eventNames, Instrumentation } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
+const { packMessages } = require('./pack')
 
 const { KafkaJSError, KafkaJSNonRetriableError } = classes
 
@@ -15,28 +16,6 @@ const events = eventNames('producer')
 const CONNECTED = 'connected'
 const DISCONNECTING = 'disconnecting'
 const DISCONNECTED = 'disconnected'
-
-/** A key or value as the native side takes it: kafkajs turns anything else into a string. */
-const isPassable = (v) => v === null || v === undefined || typeof v === 'string' || Buffer.isBuffer(v)
-
-/**
- * The messages to hand over: the caller's own array, or a copy in which the few messages whose
- * key or value is neither a string nor a Buffer carry them as strings.
- */
-function passableMessages (messages) {
-  let out = messages
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]
-    if (isPassable(m.key) && isPassable(m.value)) continue
-    if (out === messages) out = messages.slice()
-    out[i] = {
-      ...m,
-      key: isPassable(m.key) ? m.key : String(m.key),
-      value: isPassable(m.value) ? m.value : String(m.value)
-    }
-  }
-  return out
-}
 
 /** kafkajs's checks on a sendBatch request, in kafkajs's order and words. */
 function checkTopicMessages (topicMessages) {
@@ -140,11 +119,7 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
     }
     const merged = mergeByTopic(topicMessages)
     const chosen = partitioner ? await customPartitions(merged) : null
-    const outgoing = merged.map(({ topic, messages }, i) => ({
-      topic,
-      messages: passableMessages(messages),
-      partitions: chosen ? chosen[i] : undefined
-    }))
+    const outgoing = merged.map(({ topic, messages }, i) => packMessages(topic, messages, chosen?.[i]))
     const { records, failure } = await handle.send(outgoing, acks, timeout, codec)
     if (failure) {
       const error = fromFailure(failure)

@@ -5,18 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use ferrokafka_client::partitioner::{legacy_murmur2, murmur2, PartitionerKind};
 use ferrokafka_client::producer::{
-    Message, Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions,
-    TopicMessages,
+    Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions, TopicMessages,
 };
 use ferrokafka_client::retry::{retry, RetryOptions};
 
 use crate::failure::Failure;
+use crate::packed::{unpack, PackedTopic};
 use crate::retry_settings::RetrySettings;
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
-use indexmap::IndexMap;
 use kafka_protocol::records::Compression;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -36,43 +34,6 @@ pub struct NativeProducerOptions {
     pub cluster_retry: RetrySettings,
     /// The producer's retry options, used by `send`.
     pub retry: RetrySettings,
-}
-
-/// One message as kafkajs takes it; the JS layer has already turned other key and value types
-/// into strings. Every field may be undefined or null.
-#[napi(object, object_to_js = false)]
-pub struct OutgoingMessage {
-    pub key: Option<Nullable<BytesLike>>,
-    pub value: Option<Nullable<BytesLike>>,
-    pub partition: Option<Nullable<i32>>,
-    pub timestamp: Option<Nullable<Either<String, f64>>>,
-    pub headers: Option<Nullable<IndexMap<String, Option<HeaderValue>>>>,
-}
-
-/// Bytes given as a Buffer or a string.
-type BytesLike = Either<Buffer, String>;
-
-/// A value that may also be `null`.
-type Nullable<T> = Either<T, Null>;
-
-/// The value of an optional, nullable field.
-fn present<T>(field: Option<Nullable<T>>) -> Option<T> {
-    match field {
-        Some(Either::A(value)) => Some(value),
-        _ => None,
-    }
-}
-
-/// A header value: bytes, a string, or an array of them (one header per element).
-type HeaderValue = Either3<Buffer, String, Vec<Either<Buffer, String>>>;
-
-/// Messages for one topic; `partitions`, when present, holds a custom partitioner's choice for
-/// each message.
-#[napi(object, object_to_js = false)]
-pub struct OutgoingTopic {
-    pub topic: String,
-    pub messages: Vec<OutgoingMessage>,
-    pub partitions: Option<Vec<i32>>,
 }
 
 /// kafkajs's `RecordMetadata`, offsets as strings.
@@ -246,7 +207,7 @@ impl NativeProducer {
     pub fn send<'env>(
         &self,
         env: &'env Env,
-        topic_messages: Vec<OutgoingTopic>,
+        topic_messages: Vec<PackedTopic>,
         acks: i32,
         timeout: i32,
         compression: u32,
@@ -256,7 +217,7 @@ impl NativeProducer {
             .map_or(0, |d| d.as_millis() as i64);
         let converted: std::result::Result<Vec<TopicMessages>, String> = topic_messages
             .into_iter()
-            .map(|topic| convert_topic(topic, now))
+            .map(|topic| unpack(topic, now))
             .collect();
         let compression = match compression {
             0 => Compression::None,
@@ -298,66 +259,6 @@ fn failed(failure: Failure) -> SendOutcome {
         records: None,
         failure: Some(failure),
     }
-}
-
-fn bytes_of(value: Either<Buffer, String>) -> Bytes {
-    match value {
-        Either::A(buffer) => Bytes::copy_from_slice(&buffer),
-        Either::B(string) => Bytes::from(string.into_bytes()),
-    }
-}
-
-/// Copies one topic's messages out of JavaScript; fails with the message for a bad timestamp.
-fn convert_topic(topic: OutgoingTopic, now: i64) -> std::result::Result<TopicMessages, String> {
-    let chosen = topic.partitions.unwrap_or_default();
-    let messages = topic
-        .messages
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let timestamp = match present(m.timestamp) {
-                None => now,
-                Some(Either::B(ms)) if ms.is_finite() => ms as i64,
-                Some(Either::A(text)) if text.is_empty() => now,
-                Some(Either::A(text)) => text.trim().parse::<i64>().map_err(|_| {
-                    format!("Invalid timestamp {text:?} for topic \"{}\"", topic.topic)
-                })?,
-                Some(Either::B(ms)) => {
-                    return Err(format!(
-                        "Invalid timestamp {ms} for topic \"{}\"",
-                        topic.topic
-                    ))
-                }
-            };
-            let mut headers = Vec::new();
-            for (key, value) in present(m.headers).into_iter().flatten() {
-                let key = Bytes::from(key.into_bytes());
-                match value {
-                    None => {}
-                    Some(Either3::A(buffer)) => {
-                        headers.push((key, Some(bytes_of(Either::A(buffer)))))
-                    }
-                    Some(Either3::B(string)) => {
-                        headers.push((key, Some(bytes_of(Either::B(string)))))
-                    }
-                    Some(Either3::C(values)) => {
-                        headers.extend(values.into_iter().map(|v| (key.clone(), Some(bytes_of(v)))))
-                    }
-                }
-            }
-            Ok(Message {
-                key: present(m.key).map(bytes_of),
-                value: present(m.value).map(bytes_of),
-                headers,
-                timestamp,
-                partition: chosen.get(i).copied().or(present(m.partition)),
-            })
-        })
-        .collect::<std::result::Result<Vec<_>, String>>()?;
-    Ok(TopicMessages {
-        topic: topic.topic,
-        messages,
-    })
 }
 
 /// kafkajs's DefaultPartitioner hash (the Java client's murmur2) of `key`.

@@ -1,0 +1,140 @@
+// Producer benchmark: ferrokafka's producer, kafkajs and @platformatic/kafka side by side in one
+// run, against ferrokafka's broker in its own process and against Apache Kafka, with 100-byte
+// and 1 KB messages: (a) sendBatch of 1,000 messages, (b) 1,000 concurrent single-message sends,
+// (c) sequential awaited single sends (p50/p99 latency). Every send waits for acks=-1.
+// usage: npm run bench:producer [-- --messages N]   (needs `bash peers/install.sh` first)
+import { Kafka as KafkaJS, logLevel } from 'kafkajs'
+import { Kafka } from 'ferrokafka'
+import { Target, startFerrokafka, startApacheKafka } from './targets'
+
+const argMessages = process.argv.indexOf('--messages')
+const MESSAGES = argMessages > 0 ? Number(process.argv[argMessages + 1]) : 200_000
+const BATCH = 1000
+const SEQUENTIAL = 2000
+const SIZES = [100, 1024]
+
+/** What each client offers the scenarios: send a batch, send one message, close. */
+interface Client {
+  sendBatch: (topic: string, values: Buffer[]) => Promise<unknown>
+  sendOne: (topic: string, value: Buffer) => Promise<unknown>
+  close: () => Promise<void>
+}
+
+type ClientName = 'ferrokafka' | 'kafkajs' | '@platformatic/kafka'
+const CLIENTS: ClientName[] = ['ferrokafka', 'kafkajs', '@platformatic/kafka']
+
+async function kafkajsLike(make: typeof Kafka | typeof KafkaJS, bootstrap: string): Promise<Client> {
+  const producer = new make({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).producer()
+  await producer.connect()
+  return {
+    sendBatch: (topic, values) => producer.send({ topic, acks: -1, messages: values.map((value) => ({ value })) }),
+    sendOne: (topic, value) => producer.send({ topic, acks: -1, messages: [{ value }] }),
+    close: () => producer.disconnect()
+  }
+}
+
+async function platformatic(bootstrap: string): Promise<Client> {
+  const { Producer } = await import('@platformatic/kafka')
+  const producer = new Producer({ clientId: 'bench', bootstrapBrokers: [bootstrap], idempotent: false, acks: -1 })
+  return {
+    sendBatch: (topic, values) => producer.send({ messages: values.map((value) => ({ topic, value })) }),
+    sendOne: (topic, value) => producer.send({ messages: [{ topic, value }] }),
+    close: () => producer.close()
+  }
+}
+
+function connect(name: ClientName, bootstrap: string): Promise<Client> {
+  switch (name) {
+    case 'ferrokafka': return kafkajsLike(Kafka, bootstrap)
+    case 'kafkajs': return kafkajsLike(KafkaJS, bootstrap)
+    case '@platformatic/kafka': return platformatic(bootstrap)
+  }
+}
+
+async function sendBatches(client: Client, topic: string, value: Buffer): Promise<number> {
+  const values = Array.from({ length: BATCH }, () => value)
+  const started = performance.now()
+  for (let sent = 0; sent < MESSAGES; sent += BATCH) await client.sendBatch(topic, values)
+  return MESSAGES / ((performance.now() - started) / 1000)
+}
+
+async function concurrentSends(client: Client, topic: string, value: Buffer): Promise<number> {
+  const total = MESSAGES / 4
+  const started = performance.now()
+  for (let sent = 0; sent < total; sent += BATCH) {
+    await Promise.all(Array.from({ length: BATCH }, () => client.sendOne(topic, value)))
+  }
+  return total / ((performance.now() - started) / 1000)
+}
+
+async function sequentialLatency(client: Client, topic: string, value: Buffer): Promise<[number, number]> {
+  const times: number[] = []
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    const started = performance.now()
+    await client.sendOne(topic, value)
+    times.push(performance.now() - started)
+  }
+  times.sort((a, b) => a - b)
+  return [times[Math.floor(times.length * 0.5)], times[Math.floor(times.length * 0.99)]]
+}
+
+async function createTopic(bootstrap: string, topic: string): Promise<void> {
+  const admin = new KafkaJS({ brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
+  await admin.disconnect()
+}
+
+interface Row { target: string, size: number, client: ClientName, batch: number, concurrent: number, p50: number, p99: number }
+
+async function measure(target: Target): Promise<Row[]> {
+  const rows: Row[] = []
+  for (const size of SIZES) {
+    const value = Buffer.alloc(size, 'x')
+    for (const name of CLIENTS) {
+      const topic = `bench-${size}-${name.replace(/\W/g, '')}`
+      await createTopic(target.bootstrap, topic)
+      const client = await connect(name, target.bootstrap)
+      await client.sendBatch(topic, [value])
+      const batch = await sendBatches(client, topic, value)
+      const concurrent = await concurrentSends(client, topic, value)
+      const [p50, p99] = await sequentialLatency(client, topic, value)
+      await client.close()
+      rows.push({ target: target.name, size, client: name, batch, concurrent, p50, p99 })
+      console.error(`done: ${target.name} ${size} B ${name}`)
+    }
+  }
+  return rows
+}
+
+const rate = (n: number): string => Math.round(n).toLocaleString('en-US')
+const ms = (n: number): string => n.toFixed(2)
+
+function print(rows: Row[]): void {
+  console.log(`${MESSAGES} messages per sendBatch run, ${MESSAGES / 4} per concurrent run, ${SEQUENTIAL} sequential sends; one partition, acks=-1\n`)
+  console.log('| broker | size | client | (a) sendBatch msgs/s | (b) concurrent msgs/s | (c) p50 ms | (c) p99 ms | (a) vs kafkajs | (b) vs kafkajs |')
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+  for (const row of rows) {
+    const peer = rows.find((r) => r.target === row.target && r.size === row.size && r.client === 'kafkajs')!
+    console.log(`| ${row.target} | ${row.size} B | ${row.client} | ${rate(row.batch)} | ${rate(row.concurrent)} | ${ms(row.p50)} | ${ms(row.p99)} | ${(row.batch / peer.batch).toFixed(1)}x | ${(row.concurrent / peer.concurrent).toFixed(1)}x |`)
+  }
+}
+
+async function main(): Promise<void> {
+  const targets: Target[] = []
+  try {
+    const only = process.env.BENCH_TARGETS?.split(',')
+    if (!only || only.includes('ferrokafka')) targets.push(await startFerrokafka())
+    if (!only || only.includes('kafka')) targets.push(startApacheKafka())
+    const rows: Row[] = []
+    for (const target of targets) rows.push(...await measure(target))
+    print(rows)
+  } finally {
+    for (const target of targets) target.stop()
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
