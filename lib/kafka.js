@@ -84,6 +84,8 @@ class Kafka {
     retry,
     metadataMaxAge = DEFAULT_METADATA_MAX_AGE,
     allowAutoTopicCreation = true,
+    maxInFlightRequests = null,
+    lingerMs = 0,
     idempotent = false,
     transactionalId
   } = {}) {
@@ -103,7 +105,9 @@ class Kafka {
       retry: retrySettings(this.#retry, retry),
       createPartitioner: createPartitioner ?? Partitioners.DefaultPartitioner,
       allowAutoTopicCreation,
-      metadataMaxAge
+      metadataMaxAge,
+      maxInFlightRequests,
+      lingerMs
     })
   }
 

@@ -8,10 +8,14 @@ const { CompressionTypes, isCompressionType } = require('./compression')
 const { eventNames, Instrumentation } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
 const { packMessages } = require('./pack')
+const { Outstanding } = require('./outstanding')
 
 const { KafkaJSError, KafkaJSNonRetriableError } = classes
 
 const events = eventNames('producer')
+
+/** kafkajs's `maxInFlightRequests: null`: no limit on Produce requests in flight per broker. */
+const UNLIMITED_IN_FLIGHT = 2 ** 31 - 1
 
 const CONNECTED = 'connected'
 const DISCONNECTING = 'disconnecting'
@@ -37,6 +41,7 @@ function checkTopicMessages (topicMessages) {
 
 /** Messages for the same topic are sent together, as kafkajs does. */
 function mergeByTopic (topicMessages) {
+  if (topicMessages.length === 1) return topicMessages
   const merged = new Map()
   for (const { topic, messages } of topicMessages) {
     const previous = merged.get(topic)
@@ -49,13 +54,17 @@ function mergeByTopic (topicMessages) {
  * Creates a producer. `cluster` is what the Kafka instance shares with its producers:
  * `resolveBrokers()`, the connection settings and the client-level retry settings.
  */
-function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner, allowAutoTopicCreation, metadataMaxAge }) {
+function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner, allowAutoTopicCreation, metadataMaxAge, maxInFlightRequests, lingerMs }) {
   const logger = rootLogger.namespace('Producer')
   const instrumentation = new Instrumentation('producer', events, logger)
   const kind = nativeKind(createPartitioner)
   const partitioner = kind ? null : createPartitioner()
   let status = DISCONNECTED
   let handle = null
+  const outcomes = new Outstanding((sends) => {
+    if (!handle) throw new Error('The producer is disconnected')
+    handle.send(sends)
+  })
   let connecting = null
 
   const open = async () => {
@@ -65,10 +74,12 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
       brokers,
       metadataMaxAge,
       allowAutoTopicCreation,
+      maxInFlightRequests: maxInFlightRequests ?? UNLIMITED_IN_FLIGHT,
+      lingerMs: Math.max(0, Number(lingerMs) || 0),
       partitioner: kind ?? 'default',
       clusterRetry: cluster.retry,
       retry
-    })
+    }, outcomes.settle)
     const failure = await candidate.connect()
     if (failure) {
       candidate.disconnect()
@@ -120,7 +131,7 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
     const merged = mergeByTopic(topicMessages)
     const chosen = partitioner ? await customPartitions(merged) : null
     const outgoing = merged.map(({ topic, messages }, i) => packMessages(topic, messages, chosen?.[i]))
-    const { records, failure } = await handle.send(outgoing, acks, timeout, codec)
+    const { records, failure } = await outcomes.start({ topics: outgoing, acks, timeout, compression: codec })
     if (failure) {
       const error = fromFailure(failure)
       logger.error(error.message, { retryCount: failure.retryCount, retryTime: failure.retryTime })

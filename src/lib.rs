@@ -7,6 +7,7 @@
 
 mod broker;
 mod cli;
+mod deliveries;
 mod failure;
 mod packed;
 mod producer;

@@ -11,6 +11,7 @@ use ferrokafka_client::producer::{
 };
 use ferrokafka_client::retry::{retry, RetryOptions};
 
+use crate::deliveries::{spawn_delivered, Deliveries};
 use crate::failure::Failure;
 use crate::packed::{unpack, PackedTopic};
 use crate::retry_settings::RetrySettings;
@@ -28,6 +29,10 @@ pub struct NativeProducerOptions {
     pub request_timeout: u32,
     pub metadata_max_age: f64,
     pub allow_auto_topic_creation: bool,
+    /// Produce requests in flight per broker (kafkajs's `maxInFlightRequests`).
+    pub max_in_flight_requests: u32,
+    /// How long to wait for more concurrent sends before writing a request, in ms.
+    pub linger_ms: u32,
     /// `"default"` or `"legacy"`: the murmur2 variant for keyed messages.
     pub partitioner: String,
     /// The client's retry options, used to reach the seed brokers.
@@ -60,9 +65,11 @@ impl From<RecordMetadata> for JsRecordMetadata {
     }
 }
 
-/// What `send` resolves with: the records' metadata, or why it failed.
+/// What a send ends with: the records' metadata, or why it failed. `id` is the number the
+/// send was started with.
 #[napi(object)]
 pub struct SendOutcome {
+    pub id: u32,
     pub records: Option<Vec<JsRecordMetadata>>,
     pub failure: Option<Failure>,
 }
@@ -96,6 +103,7 @@ pub struct MetadataOutcome {
 #[napi]
 pub struct NativeProducer {
     producer: Arc<Producer>,
+    outcomes: Arc<Deliveries<SendOutcome>>,
     cluster_retry: RetryOptions,
     retry: RetryOptions,
     allow_auto_topic_creation: bool,
@@ -104,7 +112,11 @@ pub struct NativeProducer {
 #[napi]
 impl NativeProducer {
     #[napi(constructor)]
-    pub fn new(options: NativeProducerOptions) -> Result<Self> {
+    /// `on_outcomes` receives finished sends, in arrays.
+    pub fn new(
+        options: NativeProducerOptions,
+        on_outcomes: Function<'_, Vec<SendOutcome>, ()>,
+    ) -> Result<Self> {
         let partitioner = match options.partitioner.as_str() {
             "default" => PartitionerKind::Default,
             "legacy" => PartitionerKind::Legacy,
@@ -131,10 +143,13 @@ impl NativeProducer {
                 retry,
                 allow_auto_topic_creation: options.allow_auto_topic_creation,
                 partitioner,
+                max_in_flight: options.max_in_flight_requests.max(1) as usize,
+                linger: Duration::from_millis(options.linger_ms.into()),
             },
         );
         Ok(NativeProducer {
             producer: Arc::new(producer),
+            outcomes: Arc::new(Deliveries::new(on_outcomes)?),
             cluster_retry: options.cluster_retry.into(),
             retry,
             allow_auto_topic_creation: options.allow_auto_topic_creation,
@@ -201,64 +216,90 @@ impl NativeProducer {
         }
     }
 
-    /// Sends every topic's messages in one go (kafkajs's `sendBatch`). The messages are copied
-    /// out of JavaScript before the promise is returned.
-    #[napi(ts_return_type = "Promise<SendOutcome>")]
-    pub fn send<'env>(
-        &self,
-        env: &'env Env,
-        topic_messages: Vec<PackedTopic>,
-        acks: i32,
-        timeout: i32,
-        compression: u32,
-    ) -> Result<PromiseRaw<'env, SendOutcome>> {
+    /// Starts sends (each one kafkajs's `sendBatch`); each outcome reaches `on_outcomes` with
+    /// its send's id. The messages are copied out of JavaScript before this returns.
+    #[napi]
+    pub fn send(&self, sends: Vec<OutgoingSend>) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        let converted: std::result::Result<Vec<TopicMessages>, String> = topic_messages
+        let operations = sends
             .into_iter()
-            .map(|topic| unpack(topic, now))
-            .collect();
-        let compression = match compression {
-            0 => Compression::None,
-            1 => Compression::Gzip,
-            2 => Compression::Snappy,
-            3 => Compression::Lz4,
-            4 => Compression::Zstd,
-            other => {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("unknown compression type {other}"),
-                ))
-            }
-        };
-        let producer = self.producer.clone();
-        env.spawn_future(async move {
-            let topics = match converted {
-                Ok(topics) => topics,
-                Err(message) => return Ok(failed(Failure::invalid(message))),
-            };
-            let options = SendOptions {
-                acks: acks as i16,
-                timeout_ms: timeout,
-                compression,
-            };
-            Ok(match producer.send(topics, options).await {
-                Ok(records) => SendOutcome {
-                    records: Some(records.into_iter().map(Into::into).collect()),
-                    failure: None,
-                },
-                Err(error) => failed(Failure::from_retry(error)),
+            .map(|send| {
+                let id = send.id;
+                let producer = self.producer.clone();
+                let prepared = prepare(send, now);
+                let operation = async move {
+                    let (topics, options) = match prepared {
+                        Ok(prepared) => prepared,
+                        Err(message) => return SendOutcome::failed(id, Failure::invalid(message)),
+                    };
+                    match producer.send(topics, options).await {
+                        Ok(records) => SendOutcome {
+                            id,
+                            records: Some(records.into_iter().map(Into::into).collect()),
+                            failure: None,
+                        },
+                        Err(error) => SendOutcome::failed(id, Failure::from_retry(error)),
+                    }
+                };
+                let on_panic: Box<dyn FnOnce(String) -> SendOutcome + Send> =
+                    Box::new(move |panic| {
+                        let message = format!("the send failed unexpectedly: {panic}");
+                        SendOutcome::failed(id, Failure::invalid(message))
+                    });
+                (operation, on_panic)
             })
-        })
+            .collect();
+        spawn_delivered(self.outcomes.clone(), operations);
     }
 }
 
-fn failed(failure: Failure) -> SendOutcome {
-    SendOutcome {
-        records: None,
-        failure: Some(failure),
+impl SendOutcome {
+    fn failed(id: u32, failure: Failure) -> SendOutcome {
+        SendOutcome {
+            id,
+            records: None,
+            failure: Some(failure),
+        }
     }
+}
+
+/// One send as JavaScript starts it.
+#[napi(object, object_to_js = false)]
+pub struct OutgoingSend {
+    pub id: u32,
+    pub topics: Vec<PackedTopic>,
+    pub acks: i32,
+    pub timeout: i32,
+    /// kafkajs's `CompressionTypes` value.
+    pub compression: u32,
+}
+
+/// The messages and options of `send`, or why they are unusable.
+fn prepare(
+    send: OutgoingSend,
+    now: i64,
+) -> std::result::Result<(Vec<TopicMessages>, SendOptions), String> {
+    let topics = send
+        .topics
+        .into_iter()
+        .map(|topic| unpack(topic, now))
+        .collect::<std::result::Result<Vec<TopicMessages>, String>>()?;
+    let compression = match send.compression {
+        0 => Compression::None,
+        1 => Compression::Gzip,
+        2 => Compression::Snappy,
+        3 => Compression::Lz4,
+        4 => Compression::Zstd,
+        other => return Err(format!("unknown compression type {other}")),
+    };
+    let options = SendOptions {
+        acks: send.acks as i16,
+        timeout_ms: send.timeout,
+        compression,
+    };
+    Ok((topics, options))
 }
 
 /// kafkajs's DefaultPartitioner hash (the Java client's murmur2) of `key`.

@@ -3,6 +3,7 @@
 //! are negotiated with ApiVersions when the connection opens.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,16 +173,31 @@ impl Connection {
 
     /// Sends `request` at `version` and waits for its response.
     pub async fn send_at<R: Request>(&self, request: &R, version: i16) -> Result<R::Response> {
+        self.start::<R>(request, version)?.await
+    }
+
+    /// Queues `request` at `version` at once, so requests started one after another go out in
+    /// that order, and returns the future of its response.
+    pub fn start<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+    ) -> Result<impl Future<Output = Result<R::Response>> + Send + 'static> {
         let api = api_key::<R>();
         let (reply, response) = oneshot::channel();
         self.enqueue(request, version, Some(reply))?;
-        let mut body = tokio::time::timeout(self.options.request_timeout, response)
-            .await
-            .map_err(|_| self.timed_out(api, version))?
-            .map_err(|_| self.closed())??;
-        ResponseHeader::decode(&mut body, R::Response::header_version(version))
-            .map_err(|e| Error::Encoding(e.to_string()))?;
-        R::Response::decode(&mut body, version).map_err(|e| Error::Encoding(e.to_string()))
+        let timeout = self.options.request_timeout;
+        let timed_out = self.timed_out(api, version);
+        let closed = self.closed();
+        Ok(async move {
+            let mut body = tokio::time::timeout(timeout, response)
+                .await
+                .map_err(|_| timed_out)?
+                .map_err(|_| closed)??;
+            ResponseHeader::decode(&mut body, R::Response::header_version(version))
+                .map_err(|e| Error::Encoding(e.to_string()))?;
+            R::Response::decode(&mut body, version).map_err(|e| Error::Encoding(e.to_string()))
+        })
     }
 
     /// Sends a request that gets no response (Produce with acks=0).

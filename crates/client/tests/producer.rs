@@ -29,6 +29,8 @@ async fn setup(config: BrokerConfig, allow_auto_topic_creation: bool) -> (Broker
             },
             allow_auto_topic_creation,
             partitioner: PartitionerKind::Default,
+            max_in_flight: 5,
+            linger: Duration::ZERO,
         },
     );
     (broker, producer)
@@ -218,5 +220,93 @@ async fn errors_are_retried_or_not_as_kafkajs_does() {
         ),
         "{error:?}"
     );
+    broker.shutdown().await;
+}
+
+/// How many record batches a partition holds.
+fn stored_batches(broker: &Broker, topic: &str, partition: i32) -> usize {
+    let partition = broker
+        .state()
+        .topic(topic)
+        .unwrap()
+        .partition(partition)
+        .unwrap();
+    let mut bytes = partition.log.lock().read(0, usize::MAX, true).unwrap();
+    RecordBatchDecoder::decode_all(&mut bytes).unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_share_requests_and_each_gets_its_own_offset() {
+    let (broker, producer) = setup(BrokerConfig::default(), true).await;
+    let producer = Arc::new(Producer::new(
+        producer.cluster().clone(),
+        ProducerOptions {
+            retry: RetryOptions::TEST_DEFAULT,
+            allow_auto_topic_creation: true,
+            partitioner: PartitionerKind::Default,
+            max_in_flight: 1,
+            linger: Duration::ZERO,
+        },
+    ));
+    let values: Vec<String> = (0..300).map(|i| format!("value-{i}")).collect();
+    let sends = values.iter().map(|value| {
+        let producer = producer.clone();
+        let batch = vec![TopicMessages {
+            topic: "coalesced".into(),
+            messages: vec![Message {
+                value: Some(Bytes::from(value.clone())),
+                partition: Some(0),
+                ..Message::default()
+            }],
+        }];
+        async move { producer.send(batch, options(-1, Compression::None)).await }
+    });
+    let results = futures::future::join_all(sends).await;
+    let records = stored(&broker, "coalesced", 0);
+    for (value, result) in values.iter().zip(results) {
+        let metadata = result.unwrap();
+        assert_eq!(metadata.len(), 1);
+        let offset = metadata[0].base_offset as usize;
+        assert_eq!(
+            &records[offset].value.as_ref().unwrap()[..],
+            value.as_bytes()
+        );
+    }
+    let batches = stored_batches(&broker, "coalesced", 0);
+    assert!(
+        batches < values.len() / 2,
+        "300 concurrent sends were written as {batches} batches"
+    );
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_send_larger_than_one_batch_is_split_and_kept_in_order() {
+    let (broker, producer) = setup(BrokerConfig::default(), true).await;
+    let value = Bytes::from(vec![b'v'; 100_000]);
+    let messages: Vec<Message> = (0..35)
+        .map(|i| Message {
+            key: Some(Bytes::from(format!("{i}"))),
+            value: Some(value.clone()),
+            partition: Some(0),
+            ..Message::default()
+        })
+        .collect();
+    let batch = vec![TopicMessages {
+        topic: "large".into(),
+        messages,
+    }];
+    let sent = producer
+        .send(batch, options(-1, Compression::None))
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].base_offset, 0);
+    let keys: Vec<String> = stored(&broker, "large", 0)
+        .into_iter()
+        .map(|r| String::from_utf8(r.key.unwrap().to_vec()).unwrap())
+        .collect();
+    assert_eq!(keys, (0..35).map(|i| i.to_string()).collect::<Vec<_>>());
+    assert!(stored_batches(&broker, "large", 0) >= 4);
     broker.shutdown().await;
 }

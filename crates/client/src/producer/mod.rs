@@ -1,0 +1,285 @@
+//! The producer's send path: partition the messages, hand each leader's share to that leader's
+//! lane (which coalesces concurrent sends into few Produce requests), and retry only the
+//! partitions that failed with a retriable error — so a retry never duplicates what a broker
+//! already appended.
+
+mod batches;
+mod lane;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::records::Compression;
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot};
+
+use lane::{LaneOptions, Outcome, RequestKey, Submission};
+
+use crate::cluster::{Cluster, Metadata};
+use crate::error::{Error, Result};
+use crate::partitioner::{PartitionInfo, Partitioner, PartitionerKind};
+use crate::retry::{retry, RetryError, RetryOptions};
+
+/// One message to produce.
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    /// Header keys may repeat (kafkajs sends an array value as one header per element).
+    pub headers: Vec<(Bytes, Option<Bytes>)>,
+    pub timestamp: i64,
+    pub partition: Option<i32>,
+}
+
+/// Messages for one topic.
+#[derive(Debug, Clone)]
+pub struct TopicMessages {
+    pub topic: String,
+    pub messages: Vec<Message>,
+}
+
+/// A send's delivery settings (kafkajs's `acks`, `timeout`, `compression`).
+#[derive(Debug, Clone, Copy)]
+pub struct SendOptions {
+    pub acks: i16,
+    pub timeout_ms: i32,
+    pub compression: Compression,
+}
+
+/// Where a partition's messages went, as kafkajs's `RecordMetadata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMetadata {
+    pub topic_name: String,
+    pub partition: i32,
+    pub error_code: i16,
+    pub base_offset: i64,
+    pub log_append_time: i64,
+    pub log_start_offset: i64,
+}
+
+/// Producer settings.
+#[derive(Debug, Clone)]
+pub struct ProducerOptions {
+    pub retry: RetryOptions,
+    pub allow_auto_topic_creation: bool,
+    pub partitioner: PartitionerKind,
+    /// Produce requests in flight per broker; sends beyond it wait and are coalesced.
+    pub max_in_flight: usize,
+    /// How long a broker's lane waits for more sends before it writes a request.
+    pub linger: Duration,
+}
+
+/// One send's messages for one partition.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    topic: Arc<str>,
+    partition: i32,
+    messages: Arc<Vec<Message>>,
+}
+
+/// A producer on a cluster.
+pub struct Producer {
+    cluster: Arc<Cluster>,
+    options: ProducerOptions,
+    partitioner: Partitioner,
+    lanes: Mutex<HashMap<i32, mpsc::UnboundedSender<Submission>>>,
+}
+
+/// What one attempt achieved: acknowledged partitions (with their leader, for ordering), the
+/// parts to retry, and the error that asks for a retry.
+type Attempt = (Vec<(i32, RecordMetadata)>, Vec<Part>, Option<Error>);
+
+impl Producer {
+    pub fn new(cluster: Arc<Cluster>, options: ProducerOptions) -> Producer {
+        let partitioner = Partitioner::new(options.partitioner);
+        Producer {
+            cluster,
+            options,
+            partitioner,
+            lanes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cluster this producer sends to.
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    /// Sends every message, resolving with one `RecordMetadata` per partition written (none with
+    /// acks=0), ordered by leader, then topic, then partition, as kafkajs orders them.
+    pub async fn send(
+        &self,
+        topic_messages: Vec<TopicMessages>,
+        options: SendOptions,
+    ) -> Result<Vec<RecordMetadata>, RetryError> {
+        let mut topics: Vec<String> = Vec::new();
+        for t in &topic_messages {
+            if !topics.contains(&t.topic) {
+                topics.push(t.topic.clone());
+            }
+        }
+        let metadata = retry(self.options.retry, |_| {
+            self.cluster
+                .topics_metadata(&topics, self.options.allow_auto_topic_creation)
+        })
+        .await?;
+        let parts = self
+            .partition(&metadata, topic_messages)
+            .map_err(RetryError::NonRetriable)?;
+        let key = RequestKey {
+            acks: options.acks,
+            timeout_ms: options.timeout_ms,
+            compression: options.compression,
+        };
+        let pending = Mutex::new(parts);
+        let done: Mutex<Vec<(i32, RecordMetadata)>> = Mutex::new(Vec::new());
+        retry(self.options.retry, |_| async {
+            let parts = std::mem::take(&mut *pending.lock());
+            let (acknowledged, failed, error) = self.attempt(parts, key).await;
+            done.lock().extend(acknowledged);
+            *pending.lock() = failed;
+            match error {
+                Some(error) => {
+                    self.cluster.invalidate();
+                    Err(error)
+                }
+                None => Ok(()),
+            }
+        })
+        .await?;
+        let mut done = done.into_inner();
+        let order = |topic: &str| topics.iter().position(|t| t == topic);
+        done.sort_by(|(la, a), (lb, b)| {
+            (la, order(&a.topic_name), a.partition).cmp(&(lb, order(&b.topic_name), b.partition))
+        });
+        Ok(done.into_iter().map(|(_, m)| m).collect())
+    }
+
+    /// Groups the messages by partition: one part per topic and partition.
+    fn partition(
+        &self,
+        metadata: &Metadata,
+        topic_messages: Vec<TopicMessages>,
+    ) -> Result<Vec<Part>> {
+        let mut per_partition: BTreeMap<(usize, i32), Vec<Message>> = BTreeMap::new();
+        let mut names: Vec<Arc<str>> = Vec::new();
+        for (topic_index, group) in topic_messages.into_iter().enumerate() {
+            let topic = metadata
+                .topics
+                .get(&group.topic)
+                .ok_or_else(|| Error::Protocol {
+                    error: ResponseError::UnknownTopicOrPartition,
+                    message: Some(group.topic.clone()),
+                })?;
+            let infos: Vec<PartitionInfo> = topic
+                .partitions
+                .iter()
+                .map(|p| PartitionInfo {
+                    partition: p.partition,
+                    leader: p.leader,
+                })
+                .collect();
+            for message in group.messages {
+                let partition = message.partition.unwrap_or_else(|| {
+                    self.partitioner
+                        .partition(&group.topic, &infos, message.key.as_deref())
+                });
+                per_partition
+                    .entry((topic_index, partition))
+                    .or_default()
+                    .push(message);
+            }
+            names.push(group.topic.into());
+        }
+        Ok(per_partition
+            .into_iter()
+            .map(|((topic_index, partition), messages)| Part {
+                topic: names[topic_index].clone(),
+                partition,
+                messages: Arc::new(messages),
+            })
+            .collect())
+    }
+
+    /// Hands every part to its leader's lane and collects the outcomes.
+    async fn attempt(&self, parts: Vec<Part>, key: RequestKey) -> Attempt {
+        let metadata = match self.cluster.metadata().await {
+            Ok(metadata) => metadata,
+            Err(error) => return (Vec::new(), parts, Some(error)),
+        };
+        let mut per_leader: BTreeMap<i32, Vec<Part>> = BTreeMap::new();
+        let mut failed = Vec::new();
+        for part in parts {
+            let leader = metadata
+                .topics
+                .get(&*part.topic)
+                .and_then(|t| t.partitions.iter().find(|p| p.partition == part.partition))
+                .map(|p| p.leader);
+            match leader {
+                Some(leader) if leader >= 0 => per_leader.entry(leader).or_default().push(part),
+                _ => failed.push(part),
+            }
+        }
+        let mut error = (!failed.is_empty()).then_some(Error::Protocol {
+            error: ResponseError::LeaderNotAvailable,
+            message: None,
+        });
+        let submitted: Vec<_> = per_leader
+            .into_iter()
+            .map(|(leader, parts)| {
+                let (reply, outcomes) = oneshot::channel();
+                let submission = Submission {
+                    key,
+                    parts: parts.clone(),
+                    reply,
+                };
+                if let Err(returned) = self.lane(leader).send(submission) {
+                    drop(returned);
+                    self.lanes.lock().remove(&leader);
+                }
+                async move { (leader, parts, outcomes.await) }
+            })
+            .collect();
+        let mut acknowledged = Vec::new();
+        for (leader, parts, outcomes) in futures::future::join_all(submitted).await {
+            let outcomes = outcomes.unwrap_or_else(|_| {
+                let lost = Error::connection("", "the producer's connection task ended");
+                vec![Outcome::Failed(lost); parts.len()]
+            });
+            for (part, outcome) in parts.into_iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Acked(m) => acknowledged.push((leader, m)),
+                    Outcome::Unacknowledged => {}
+                    Outcome::Failed(e) => {
+                        failed.push(part);
+                        if error.as_ref().is_none_or(|current| current.is_retriable()) {
+                            error = Some(e);
+                        }
+                    }
+                }
+            }
+        }
+        (acknowledged, failed, error)
+    }
+
+    /// The lane to `leader`, started on first use.
+    fn lane(&self, leader: i32) -> mpsc::UnboundedSender<Submission> {
+        self.lanes
+            .lock()
+            .entry(leader)
+            .or_insert_with(|| {
+                lane::start(
+                    self.cluster.clone(),
+                    leader,
+                    LaneOptions {
+                        max_in_flight: self.options.max_in_flight,
+                        linger: self.options.linger,
+                    },
+                )
+            })
+            .clone()
+    }
+}
