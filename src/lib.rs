@@ -7,8 +7,9 @@
 
 mod broker;
 mod cli;
-mod producer;
+mod consumer;
 mod failure;
+mod producer;
 mod retry_settings;
 
 /// Requests declaring huge collections must not abort Node: see `LazyLargeAllocator`.
