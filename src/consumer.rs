@@ -127,11 +127,10 @@ pub struct JsEvent {
     pub duration: Option<f64>,
 }
 
-/// What `next` resolves with.
+/// What `next` resolves with: a batch, a failure, or the stop.
 #[napi(object)]
 pub struct JsPoll {
     pub batch: Option<JsBatch>,
-    pub events: Vec<JsEvent>,
     pub failure: Option<Failure>,
     pub stopped: bool,
 }
@@ -407,7 +406,6 @@ impl NativeConsumer {
         let Some(consumer) = self.running() else {
             return JsPoll {
                 batch: None,
-                events: Vec::new(),
                 failure: None,
                 stopped: true,
             };
@@ -415,9 +413,22 @@ impl NativeConsumer {
         let poll = consumer.next().await;
         JsPoll {
             batch: poll.batch.map(batch_to_js),
-            events: poll.events.into_iter().map(event_to_js).collect(),
             failure: poll.failure.map(Failure::from_retry),
             stopped: poll.stopped,
+        }
+    }
+
+    /// The instrumentation events since the last call, once there is one; empty once stopped.
+    #[napi]
+    pub async fn events(&self) -> Vec<JsEvent> {
+        match self.running() {
+            Some(consumer) => consumer
+                .events()
+                .await
+                .into_iter()
+                .map(event_to_js)
+                .collect(),
+            None => Vec::new(),
         }
     }
 

@@ -89,7 +89,6 @@ pub struct Batch {
 #[derive(Debug, Default)]
 pub struct Poll {
     pub batch: Option<Batch>,
-    pub events: Vec<Event>,
     /// The consumer cannot go on (kafkajs's crash).
     pub failure: Option<RetryError>,
     /// The consumer was stopped.
@@ -183,7 +182,7 @@ impl Consumer {
         Consumer { inner }
     }
 
-    /// The next batch to handle (or events, a failure, or the stop), waiting until there is one.
+    /// The next batch to handle (or a failure, or the stop), waiting until there is one.
     pub async fn next(&self) -> Poll {
         loop {
             let notified = self.inner.ready.notified();
@@ -191,6 +190,22 @@ impl Consumer {
             notified.as_mut().enable();
             if let Some(poll) = self.inner.take() {
                 return poll;
+            }
+            notified.await;
+        }
+    }
+
+    /// The events since the last call, waiting until there is one; empty once stopped.
+    pub async fn events(&self) -> Vec<Event> {
+        loop {
+            let notified = self.inner.ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.inner.state.lock();
+                if !state.events.is_empty() || state.phase == Phase::Stopped {
+                    return state.events.drain(..).collect();
+                }
             }
             notified.await;
         }
@@ -305,17 +320,14 @@ impl Consumer {
 impl Inner {
     fn take(&self) -> Option<Poll> {
         let mut state = self.state.lock();
-        let events: Vec<Event> = state.events.drain(..).collect();
         if state.phase == Phase::Stopped {
             return Some(Poll {
-                events,
                 stopped: true,
                 ..Poll::default()
             });
         }
         if let Some(failure) = state.failure.take() {
             return Some(Poll {
-                events,
                 failure: Some(failure),
                 ..Poll::default()
             });
@@ -342,9 +354,8 @@ impl Inner {
         if batch.is_some() {
             self.fetch_wanted.notify_one();
         }
-        (batch.is_some() || !events.is_empty()).then_some(Poll {
+        batch.is_some().then_some(Poll {
             batch,
-            events,
             ..Poll::default()
         })
     }
