@@ -242,9 +242,239 @@ export type Producer = Sender & {
   logger(): Logger
 }
 
+export interface PartitionAssigner {
+  name: string
+  version: number
+  assign(group: { members: GroupMember[]; topics: string[] }): Promise<GroupMemberAssignment[]>
+  protocol(subscription: { topics: string[] }): GroupState
+}
+/** A partition assigner factory; only the built-in ones are supported. */
+export type PartitionAssignerFactory = (config: { cluster: unknown; groupId: string; logger: Logger }) => PartitionAssigner
+export interface GroupMember { memberId: string; memberMetadata: Buffer }
+export interface GroupMemberAssignment { memberId: string; memberAssignment: Buffer }
+export interface GroupState { name: string; metadata: Buffer }
+
+export declare const PartitionAssigners: {
+  roundRobin: PartitionAssignerFactory
+  /** The Java client's `range` assignor. */
+  range: PartitionAssignerFactory
+}
+
+export interface MemberMetadata { version: number; topics: string[]; userData: Buffer }
+export interface MemberAssignment { version: number; assignment: Record<string, number[]>; userData: Buffer }
+export declare const AssignerProtocol: {
+  MemberMetadata: {
+    encode(metadata: { version: number; topics: string[]; userData?: Buffer }): Buffer
+    decode(buffer: Buffer): MemberMetadata
+  }
+  MemberAssignment: {
+    encode(assignment: { version: number; assignment: Record<string, number[]>; userData?: Buffer }): Buffer
+    decode(buffer: Buffer): MemberAssignment | null
+  }
+}
+
+export interface ConsumerConfig {
+  groupId: string
+  partitionAssigners?: PartitionAssignerFactory[]
+  metadataMaxAge?: number
+  sessionTimeout?: number
+  rebalanceTimeout?: number
+  heartbeatInterval?: number
+  maxBytesPerPartition?: number
+  minBytes?: number
+  maxBytes?: number
+  maxWaitTimeInMs?: number
+  retry?: RetryOptions & { restartOnFailure?: (err: Error) => Promise<boolean> }
+  allowAutoTopicCreation?: boolean
+  maxInFlightRequests?: number
+  readUncommitted?: boolean
+  rackId?: string
+  /** Static membership (KIP-345): the member keeps its assignment across restarts. */
+  groupInstanceId?: string
+}
+
+export interface ConsumerSubscribeTopics { topics: (string | RegExp)[]; fromBeginning?: boolean }
+export interface ConsumerSubscribeTopic { topic: string | RegExp; fromBeginning?: boolean }
+
+export type KafkaMessage = {
+  magicByte: number
+  attributes: number
+  timestamp: string
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers?: IHeaders
+  isControlRecord: boolean
+  batchContext: {
+    firstOffset: string
+    firstTimestamp: string
+    partitionLeaderEpoch: number
+    inTransaction: boolean
+    isControlBatch: boolean
+    lastOffsetDelta: number
+    producerId: string
+    producerEpoch: number
+    firstSequence: number
+    maxTimestamp: string
+    timestampType: number
+    magicByte: number
+  }
+  size?: number
+}
+
+export type Batch = {
+  topic: string
+  partition: number
+  highWatermark: string
+  messages: KafkaMessage[]
+  isEmpty(): boolean
+  firstOffset(): string | null
+  lastOffset(): string
+  offsetLag(): string
+  offsetLagLow(): string
+}
+
+export type TopicPartitions = { topic: string; partitions: number[] }
+export type TopicPartition = { topic: string; partition: number }
+export type TopicPartitionOffset = TopicPartition & { offset: string }
+export type TopicPartitionOffsetAndMetadata = TopicPartitionOffset & { metadata?: string | null }
+export type PartitionOffset = { partition: number; offset: string }
+export type TopicOffsets = { topic: string; partitions: PartitionOffset[] }
+export type Offsets = { topics: TopicOffsets[] }
+
+export interface EachMessagePayload {
+  topic: string
+  partition: number
+  message: KafkaMessage
+  heartbeat(): Promise<void>
+  pause(): () => void
+}
+
+export interface EachBatchPayload {
+  batch: Batch
+  resolveOffset(offset: string): void
+  heartbeat(): Promise<void>
+  pause(): () => void
+  commitOffsetsIfNecessary(offsets?: Offsets): Promise<void>
+  uncommittedOffsets(): Offsets
+  isRunning(): boolean
+  isStale(): boolean
+}
+
+export type EachMessageHandler = (payload: EachMessagePayload) => Promise<void>
+export type EachBatchHandler = (payload: EachBatchPayload) => Promise<void>
+
+export type ConsumerRunConfig = {
+  autoCommit?: boolean
+  autoCommitInterval?: number | null
+  autoCommitThreshold?: number | null
+  eachBatchAutoResolve?: boolean
+  partitionsConsumedConcurrently?: number
+  eachBatch?: EachBatchHandler
+  eachMessage?: EachMessageHandler
+}
+
+export type MemberDescription = {
+  clientHost: string
+  clientId: string
+  memberId: string
+  memberAssignment: Buffer
+  memberMetadata: Buffer
+}
+export type GroupDescription = {
+  groupId: string
+  members: MemberDescription[]
+  protocol: string
+  protocolType: string
+  state: string
+  errorCode: number
+}
+
+export type ConsumerEvents = {
+  HEARTBEAT: 'consumer.heartbeat'
+  COMMIT_OFFSETS: 'consumer.commit_offsets'
+  GROUP_JOIN: 'consumer.group_join'
+  FETCH_START: 'consumer.fetch_start'
+  FETCH: 'consumer.fetch'
+  START_BATCH_PROCESS: 'consumer.start_batch_process'
+  END_BATCH_PROCESS: 'consumer.end_batch_process'
+  CONNECT: 'consumer.connect'
+  DISCONNECT: 'consumer.disconnect'
+  STOP: 'consumer.stop'
+  CRASH: 'consumer.crash'
+  REBALANCING: 'consumer.rebalancing'
+  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics'
+  REQUEST: 'consumer.network.request'
+  REQUEST_TIMEOUT: 'consumer.network.request_timeout'
+  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size'
+}
+
+export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>
+export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{
+  groupId: string
+  memberId: string
+  groupGenerationId: number
+  topics: TopicOffsets[]
+}>
+export type ConsumerGroupJoinEvent = InstrumentationEvent<{
+  duration: number
+  groupId: string
+  isLeader: boolean
+  leaderId: string
+  groupProtocol: string
+  memberId: string
+  memberAssignment: Record<string, number[]>
+}>
+export type ConsumerFetchStartEvent = InstrumentationEvent<{ nodeId: number }>
+export type ConsumerFetchEvent = InstrumentationEvent<{ numberOfBatches: number; duration: number; nodeId: number }>
+interface BatchPayload {
+  topic: string
+  partition: number
+  highWatermark: string
+  offsetLag: string
+  offsetLagLow: string
+  batchSize: number
+  firstOffset: string | null
+  lastOffset: string
+}
+export type ConsumerStartBatchProcessEvent = InstrumentationEvent<BatchPayload>
+export type ConsumerEndBatchProcessEvent = InstrumentationEvent<BatchPayload & { duration: number }>
+export type ConsumerCrashEvent = InstrumentationEvent<{ error: Error; groupId: string; restart: boolean }>
+export type ConsumerRebalancingEvent = InstrumentationEvent<{ groupId: string; memberId: string }>
+
+export type Consumer = {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void>
+  stop(): Promise<void>
+  run(config?: ConsumerRunConfig): Promise<void>
+  commitOffsets(topicPartitions: Array<TopicPartitionOffsetAndMetadata>): Promise<void>
+  seek(topicPartitionOffset: TopicPartitionOffset): void
+  describeGroup(): Promise<GroupDescription>
+  pause(topics: Array<{ topic: string; partitions?: number[] }>): void
+  paused(): TopicPartitions[]
+  resume(topics: Array<{ topic: string; partitions?: number[] }>): void
+  on(eventName: ConsumerEvents['HEARTBEAT'], listener: (event: ConsumerHeartbeatEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['COMMIT_OFFSETS'], listener: (event: ConsumerCommitOffsetsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['GROUP_JOIN'], listener: (event: ConsumerGroupJoinEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['FETCH_START'], listener: (event: ConsumerFetchStartEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['FETCH'], listener: (event: ConsumerFetchEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['START_BATCH_PROCESS'], listener: (event: ConsumerStartBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['END_BATCH_PROCESS'], listener: (event: ConsumerEndBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['STOP'], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['CRASH'], listener: (event: ConsumerCrashEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REBALANCING'], listener: (event: ConsumerRebalancingEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
+  logger(): Logger
+  readonly events: ConsumerEvents
+}
+
 export declare class Kafka {
   constructor(config: KafkaConfig)
   producer(config?: ProducerConfig): Producer
+  consumer(config: ConsumerConfig): Consumer
   logger(): Logger
 }
 

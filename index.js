@@ -8,10 +8,13 @@ const { logLevel } = require('./lib/logger')
 const { Partitioners } = require('./lib/partitioners')
 const { CompressionTypes, CompressionCodecs } = require('./lib/compression')
 const { classes } = require('./lib/errors')
+const { PartitionAssigners, AssignerProtocol } = require('./lib/assigners')
 
 module.exports = {
   Kafka,
   Partitioners,
+  PartitionAssigners,
+  AssignerProtocol,
   logLevel,
   CompressionTypes,
   CompressionCodecs,

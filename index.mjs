@@ -4,6 +4,8 @@ import ferrokafka from './index.js'
 export const {
   Kafka,
   Partitioners,
+  PartitionAssigners,
+  AssignerProtocol,
   logLevel,
   CompressionTypes,
   CompressionCodecs,

@@ -6,6 +6,8 @@ const { classes: { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNotI
 const { createLogger, logLevel, consoleLogCreator } = require('./logger')
 const { retrySettings } = require('./retry')
 const { createProducer } = require('./producer')
+const { createConsumer } = require('./consumer')
+const { PartitionAssigners, nativeAssigner } = require('./assigners')
 const { Partitioners } = require('./partitioners')
 
 const DEFAULT_METADATA_MAX_AGE = 300000
@@ -108,6 +110,54 @@ class Kafka {
       metadataMaxAge,
       maxInFlightRequests,
       lingerMs
+    })
+  }
+
+  /** A consumer in group `groupId`; see kafkajs's ConsumerConfig for the options. */
+  consumer ({
+    groupId,
+    partitionAssigners = [PartitionAssigners.roundRobin],
+    metadataMaxAge = DEFAULT_METADATA_MAX_AGE,
+    sessionTimeout = 30000,
+    rebalanceTimeout = 60000,
+    heartbeatInterval = 3000,
+    maxBytesPerPartition = 1048576,
+    minBytes = 1,
+    maxBytes = 10485760,
+    maxWaitTimeInMs = 5000,
+    retry = { retries: 5 },
+    allowAutoTopicCreation = true,
+    maxInFlightRequests = null,
+    readUncommitted = false,
+    rackId = '',
+    groupInstanceId
+  } = {}) {
+    if (!groupId) throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.')
+    const assigners = partitionAssigners.map((factory) => {
+      const name = nativeAssigner(factory)
+      if (!name) throw new KafkaJSNotImplemented('Custom partition assigners are not supported by ferrokafka yet')
+      return name
+    })
+    return createConsumer({
+      cluster: this.#cluster,
+      logger: this.#logger,
+      retry: retrySettings(this.#retry, retry),
+      userRetry: retry,
+      groupId: String(groupId),
+      assigners,
+      sessionTimeout,
+      rebalanceTimeout,
+      heartbeatInterval,
+      metadataMaxAge,
+      allowAutoTopicCreation,
+      maxBytesPerPartition,
+      minBytes,
+      maxBytes,
+      maxWaitTimeInMs,
+      maxInFlightRequests,
+      readUncommitted,
+      rackId,
+      groupInstanceId
     })
   }
 

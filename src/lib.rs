@@ -7,6 +7,7 @@
 
 mod broker;
 mod cli;
+mod consumer;
 mod deliveries;
 mod failure;
 mod packed;

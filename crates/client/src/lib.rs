@@ -6,6 +6,7 @@
 
 mod cluster;
 mod connection;
+pub mod consumer;
 mod error;
 pub mod partitioner;
 pub mod producer;

@@ -1,0 +1,369 @@
+//! Group membership against the group coordinator: FindCoordinator, JoinGroup (with KIP-394's
+//! MEMBER_ID_REQUIRED round trip), SyncGroup (the leader computes the assignment), Heartbeat,
+//! LeaveGroup and DescribeGroups. The coordinator gets its own connection, whose request timeout
+//! covers a JoinGroup that the broker holds for up to the rebalance timeout.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::describe_groups_response::DescribedGroup;
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
+use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+use kafka_protocol::messages::{
+    DescribeGroupsRequest, FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest,
+    LeaveGroupRequest, SyncGroupRequest,
+};
+use kafka_protocol::protocol::StrBytes;
+use parking_lot::Mutex;
+
+use super::assignors::{self, Assignment, AssignorKind, Member};
+use crate::cluster::Cluster;
+use crate::connection::{Connection, ConnectionOptions};
+use crate::error::{Error, Result};
+
+/// What a member asks of its group.
+#[derive(Debug, Clone)]
+pub struct GroupSettings {
+    pub group_id: String,
+    pub session_timeout: Duration,
+    pub rebalance_timeout: Duration,
+    pub group_instance_id: Option<String>,
+    pub assignors: Vec<AssignorKind>,
+}
+
+/// The outcome of joining and syncing: one generation of the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub generation_id: i32,
+    pub member_id: String,
+    pub leader_id: String,
+    pub protocol: String,
+    pub assignment: Assignment,
+}
+
+impl Generation {
+    pub fn is_leader(&self) -> bool {
+        self.member_id == self.leader_id
+    }
+}
+
+/// The group coordinator of one group, found on first use and again after NOT_COORDINATOR.
+pub struct Coordinator {
+    cluster: Arc<Cluster>,
+    settings: GroupSettings,
+    connection_options: ConnectionOptions,
+    connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
+    member_id: Mutex<String>,
+}
+
+fn text(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+/// Whether `error` means the coordinator moved or is loading: find it again and retry.
+fn coordinator_moved(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Protocol {
+            error: ResponseError::NotCoordinator | ResponseError::CoordinatorNotAvailable,
+            ..
+        } | Error::Connection { .. }
+            | Error::RequestTimeout { .. }
+    )
+}
+
+impl Coordinator {
+    pub fn new(
+        cluster: Arc<Cluster>,
+        settings: GroupSettings,
+        mut connection_options: ConnectionOptions,
+    ) -> Coordinator {
+        let join_wait = settings.rebalance_timeout + Duration::from_secs(5);
+        connection_options.request_timeout = connection_options.request_timeout.max(join_wait);
+        Coordinator {
+            cluster,
+            settings,
+            connection_options,
+            connection: tokio::sync::Mutex::new(None),
+            member_id: Mutex::new(String::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &GroupSettings {
+        &self.settings
+    }
+
+    /// The member id the coordinator gave this member ("" before the first join).
+    pub fn member_id(&self) -> String {
+        self.member_id.lock().clone()
+    }
+
+    /// Forgets the member id, so the next join starts as a new member.
+    pub fn reset_member_id(&self) {
+        self.member_id.lock().clear();
+    }
+
+    /// The connection to the coordinator, finding it first when needed.
+    pub async fn connection(&self) -> Result<Arc<Connection>> {
+        let mut current = self.connection.lock().await;
+        if let Some(open) = current.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(open.clone());
+        }
+        let any = self.cluster.any_connection().await?;
+        let version = any.version_of::<FindCoordinatorRequest>()?.min(3);
+        let request = FindCoordinatorRequest::default().with_key(text(&self.settings.group_id));
+        let response = any.send_at(&request, version).await?;
+        if let Some(error) = Error::from_code(response.error_code, None) {
+            return Err(error);
+        }
+        let address = format!("{}:{}", response.host.as_str(), response.port);
+        let opened =
+            Arc::new(Connection::connect(&address, self.connection_options.clone()).await?);
+        *current = Some(opened.clone());
+        Ok(opened)
+    }
+
+    /// Runs a request against the coordinator; forgets the coordinator when it moved.
+    pub async fn on_coordinator<T, F, Fut>(&self, request: F) -> Result<T>
+    where
+        F: FnOnce(Arc<Connection>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let connection = self.connection().await?;
+        let outcome = request(connection).await;
+        if let Err(error) = &outcome {
+            if coordinator_moved(error) {
+                self.connection.lock().await.take();
+            }
+        }
+        outcome
+    }
+
+    /// Joins and syncs once: a generation, or the error (retriable ones are worth retrying).
+    pub async fn join_and_sync(&self, topics: &[String]) -> Result<Generation> {
+        let joined = loop {
+            let member_id = self.member_id();
+            let outcome = self
+                .on_coordinator(|c| async move { self.join(&c, &member_id, topics).await })
+                .await?;
+            match Error::from_code(outcome.error_code, None) {
+                None => break outcome,
+                Some(Error::Protocol {
+                    error: ResponseError::MemberIdRequired,
+                    ..
+                }) => *self.member_id.lock() = outcome.member_id.to_string(),
+                Some(
+                    error @ Error::Protocol {
+                        error: ResponseError::UnknownMemberId,
+                        ..
+                    },
+                ) => {
+                    self.reset_member_id();
+                    return Err(error);
+                }
+                Some(error) => return Err(error),
+            }
+        };
+        let member_id = joined.member_id.to_string();
+        *self.member_id.lock() = member_id.clone();
+        let protocol = joined
+            .protocol_name
+            .as_ref()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let leader_id = joined.leader.to_string();
+        let mut assignments = Vec::new();
+        if leader_id == member_id {
+            let kind = AssignorKind::from_name(&protocol).ok_or_else(|| {
+                Error::Encoding(format!("unsupported partition assigner {protocol:?}"))
+            })?;
+            let mut members = Vec::new();
+            let mut order: Vec<String> = topics.to_vec();
+            for m in &joined.members {
+                let subscribed = assignors::decode_subscription(&m.metadata)?;
+                for topic in &subscribed {
+                    if !order.contains(topic) {
+                        order.push(topic.clone());
+                    }
+                }
+                members.push(Member {
+                    member_id: m.member_id.to_string(),
+                    topics: subscribed,
+                });
+            }
+            let metadata = self.cluster.refresh(&order, false).await?;
+            let counts: BTreeMap<String, Vec<i32>> = metadata
+                .topics
+                .iter()
+                .filter(|(name, _)| order.contains(name))
+                .map(|(name, t)| {
+                    (
+                        name.clone(),
+                        t.partitions.iter().map(|p| p.partition).collect(),
+                    )
+                })
+                .collect();
+            for (member, assignment) in assignors::assign(kind, &members, &order, &counts) {
+                assignments.push(
+                    SyncGroupRequestAssignment::default()
+                        .with_member_id(text(&member))
+                        .with_assignment(assignors::encode_assignment(&assignment)),
+                );
+            }
+        }
+        let generation_id = joined.generation_id;
+        let synced = self
+            .on_coordinator(|c| {
+                let request =
+                    self.sync_request(&c, generation_id, &member_id, &protocol, assignments);
+                async move {
+                    let (request, version) = request?;
+                    c.send_at(&request, version).await
+                }
+            })
+            .await?;
+        if let Some(error) = Error::from_code(synced.error_code, None) {
+            if matches!(
+                error,
+                Error::Protocol {
+                    error: ResponseError::UnknownMemberId,
+                    ..
+                }
+            ) {
+                self.reset_member_id();
+            }
+            return Err(error);
+        }
+        Ok(Generation {
+            generation_id,
+            member_id,
+            leader_id,
+            protocol,
+            assignment: assignors::decode_assignment(&synced.assignment)?,
+        })
+    }
+
+    async fn join(
+        &self,
+        connection: &Connection,
+        member_id: &str,
+        topics: &[String],
+    ) -> Result<kafka_protocol::messages::JoinGroupResponse> {
+        let version = connection.version_of::<JoinGroupRequest>()?;
+        let subscription = assignors::encode_subscription(topics);
+        let protocols = self
+            .settings
+            .assignors
+            .iter()
+            .map(|kind| {
+                JoinGroupRequestProtocol::default()
+                    .with_name(text(kind.name()))
+                    .with_metadata(subscription.clone())
+            })
+            .collect();
+        let mut request = JoinGroupRequest::default()
+            .with_group_id(GroupId(text(&self.settings.group_id)))
+            .with_session_timeout_ms(self.settings.session_timeout.as_millis() as i32)
+            .with_member_id(text(member_id))
+            .with_protocol_type(text("consumer"))
+            .with_protocols(protocols);
+        if version >= 1 {
+            request.rebalance_timeout_ms = self.settings.rebalance_timeout.as_millis() as i32;
+        }
+        if version >= 5 {
+            request.group_instance_id = self.settings.group_instance_id.as_deref().map(text);
+        }
+        connection.send_at(&request, version).await
+    }
+
+    fn sync_request(
+        &self,
+        connection: &Connection,
+        generation_id: i32,
+        member_id: &str,
+        protocol: &str,
+        assignments: Vec<SyncGroupRequestAssignment>,
+    ) -> Result<(SyncGroupRequest, i16)> {
+        let version = connection.version_of::<SyncGroupRequest>()?;
+        let mut request = SyncGroupRequest::default()
+            .with_group_id(GroupId(text(&self.settings.group_id)))
+            .with_generation_id(generation_id)
+            .with_member_id(text(member_id))
+            .with_assignments(assignments);
+        if version >= 3 {
+            request.group_instance_id = self.settings.group_instance_id.as_deref().map(text);
+        }
+        if version >= 5 {
+            request.protocol_type = Some(text("consumer"));
+            request.protocol_name = Some(text(protocol));
+        }
+        Ok((request, version))
+    }
+
+    /// One heartbeat for `generation`.
+    pub async fn heartbeat(&self, generation: &Generation) -> Result<()> {
+        let response = self
+            .on_coordinator(|c| async move {
+                let version = c.version_of::<HeartbeatRequest>()?;
+                let mut request = HeartbeatRequest::default()
+                    .with_group_id(GroupId(text(&self.settings.group_id)))
+                    .with_generation_id(generation.generation_id)
+                    .with_member_id(text(&generation.member_id));
+                if version >= 3 {
+                    request.group_instance_id =
+                        self.settings.group_instance_id.as_deref().map(text);
+                }
+                c.send_at(&request, version).await
+            })
+            .await?;
+        match Error::from_code(response.error_code, None) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Leaves the group. A static member (group instance id) stays, as Kafka's clients do.
+    pub async fn leave(&self) -> Result<()> {
+        let member_id = self.member_id();
+        if member_id.is_empty() || self.settings.group_instance_id.is_some() {
+            return Ok(());
+        }
+        self.on_coordinator(|c| async move {
+            let version = c.version_of::<LeaveGroupRequest>()?;
+            let mut request =
+                LeaveGroupRequest::default().with_group_id(GroupId(text(&self.settings.group_id)));
+            if version >= 3 {
+                request.members = vec![MemberIdentity::default().with_member_id(text(&member_id))];
+            } else {
+                request.member_id = text(&member_id);
+            }
+            c.send_at(&request, version).await.map(|_| ())
+        })
+        .await?;
+        self.reset_member_id();
+        Ok(())
+    }
+
+    /// The group as DescribeGroups reports it.
+    pub async fn describe(&self) -> Result<DescribedGroup> {
+        let response = self
+            .on_coordinator(|c| async move {
+                let request = DescribeGroupsRequest::default()
+                    .with_groups(vec![GroupId(text(&self.settings.group_id))]);
+                c.send(&request).await
+            })
+            .await?;
+        let group = response
+            .groups
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Encoding("DescribeGroups answered no group".to_string()))?;
+        match Error::from_code(group.error_code, None) {
+            Some(error) => Err(error),
+            None => Ok(group),
+        }
+    }
+}

@@ -1,0 +1,582 @@
+//! The group consumer: membership and heartbeats on a background task (so heartbeats go on while
+//! the application handles messages), a fetcher that keeps one batch ready per partition, and
+//! the offsets the application resolved, committed on request and before every rebalance.
+//!
+//! The application pulls batches with [`Consumer::next`], handles them, and hands each back with
+//! [`Consumer::batch_done`]; a partition is never handed out twice at once, so each partition
+//! is consumed in order.
+
+pub mod assignors;
+mod fetcher;
+pub mod membership;
+pub mod offsets;
+pub mod records;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_protocol::error::ResponseError;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::cluster::Cluster;
+use crate::connection::ConnectionOptions;
+use crate::error::{Error, Result};
+use crate::retry::{retry, RetryError, RetryOptions};
+pub use assignors::AssignorKind;
+pub use membership::{Coordinator, Generation, GroupSettings};
+pub use records::{BatchContext, Record};
+
+/// A topic and partition.
+pub type TopicPartition = (String, i32);
+
+/// Most events kept for the application between two polls.
+const MAX_EVENTS: usize = 1024;
+
+/// Consumer settings (kafkajs's ConsumerConfig, defaulted by the JavaScript layer).
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    pub group: GroupSettings,
+    pub heartbeat_interval: Duration,
+    pub retry: RetryOptions,
+    pub max_bytes_per_partition: i32,
+    pub min_bytes: i32,
+    pub max_bytes: i32,
+    pub max_wait: Duration,
+    pub read_uncommitted: bool,
+    pub rack_id: String,
+}
+
+/// Something the application may want to know, as kafkajs's instrumentation events.
+#[derive(Debug, Clone)]
+pub enum Event {
+    GroupJoin {
+        generation: Generation,
+        duration_ms: u64,
+    },
+    Heartbeat {
+        member_id: String,
+        generation_id: i32,
+    },
+    Rebalancing {
+        member_id: String,
+    },
+    FetchStart {
+        node_id: i32,
+    },
+    Fetch {
+        node_id: i32,
+        duration_ms: u64,
+    },
+}
+
+/// A partition's fetched messages, handed to the application.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub topic: String,
+    pub partition: i32,
+    pub high_watermark: i64,
+    /// The offset this batch was fetched from.
+    pub fetched_offset: i64,
+    /// The offset after the fetched record batches (control records included).
+    pub next_offset: i64,
+    pub contexts: Vec<BatchContext>,
+    pub records: Vec<Record>,
+}
+
+/// What [`Consumer::next`] returns.
+#[derive(Debug, Default)]
+pub struct Poll {
+    pub batch: Option<Batch>,
+    /// The consumer cannot go on (kafkajs's crash).
+    pub failure: Option<RetryError>,
+    /// The consumer was stopped.
+    pub stopped: bool,
+}
+
+#[derive(Debug, Default)]
+struct PartitionState {
+    /// The next offset to fetch.
+    position: i64,
+    /// Bumped by seeks and rewinds, so fetches started before them are dropped.
+    epoch: u64,
+    ready: Option<Batch>,
+    fetching: bool,
+    busy: bool,
+    /// The next offset to commit, once the application resolved it.
+    resolved: Option<i64>,
+    committed: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Phase {
+    Joining,
+    Stable,
+    Stopped,
+}
+
+struct State {
+    phase: Phase,
+    generation: Option<Generation>,
+    partitions: BTreeMap<TopicPartition, PartitionState>,
+    paused: HashSet<TopicPartition>,
+    seeks: HashMap<TopicPartition, i64>,
+    events: VecDeque<Event>,
+    failure: Option<RetryError>,
+    cursor: usize,
+}
+
+/// What the background tasks and the application share.
+struct Inner {
+    cluster: Arc<Cluster>,
+    coordinator: Coordinator,
+    options: ConsumerOptions,
+    topics: Vec<String>,
+    from_beginning: HashMap<String, bool>,
+    state: Mutex<State>,
+    /// Wakes `next` (a batch, an event, a failure, a stop).
+    ready: Notify,
+    /// Wakes the fetcher (a partition needs fetching).
+    fetch_wanted: Notify,
+    /// Wakes the membership task (stop, or a partition was handed back during a rebalance).
+    membership: Notify,
+}
+
+/// A running group consumer. Dropping it does not leave the group: call [`Consumer::stop`].
+pub struct Consumer {
+    inner: Arc<Inner>,
+}
+
+impl Consumer {
+    /// Starts consuming `topics` (each with its fromBeginning setting) in the group: joins in
+    /// the background and fetches once partitions are assigned.
+    pub fn start(
+        cluster: Arc<Cluster>,
+        connection: ConnectionOptions,
+        options: ConsumerOptions,
+        topics: Vec<(String, bool)>,
+    ) -> Consumer {
+        let inner = Arc::new(Inner {
+            coordinator: Coordinator::new(cluster.clone(), options.group.clone(), connection),
+            cluster,
+            options,
+            topics: topics.iter().map(|(t, _)| t.clone()).collect(),
+            from_beginning: topics.into_iter().collect(),
+            state: Mutex::new(State {
+                phase: Phase::Joining,
+                generation: None,
+                partitions: BTreeMap::new(),
+                paused: HashSet::new(),
+                seeks: HashMap::new(),
+                events: VecDeque::new(),
+                failure: None,
+                cursor: 0,
+            }),
+            ready: Notify::new(),
+            fetch_wanted: Notify::new(),
+            membership: Notify::new(),
+        });
+        tokio::spawn(membership_loop(inner.clone()));
+        tokio::spawn(fetcher::run(inner.clone()));
+        Consumer { inner }
+    }
+
+    /// The next batch to handle (or a failure, or the stop), waiting until there is one.
+    pub async fn next(&self) -> Poll {
+        loop {
+            let notified = self.inner.ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(poll) = self.inner.take() {
+                return poll;
+            }
+            notified.await;
+        }
+    }
+
+    /// The events since the last call, waiting until there is one; empty once stopped.
+    pub async fn events(&self) -> Vec<Event> {
+        loop {
+            let notified = self.inner.ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.inner.state.lock();
+                if !state.events.is_empty() || state.phase == Phase::Stopped {
+                    return state.events.drain(..).collect();
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Hands a batch back. `resolved` is the next offset to commit, if the application resolved
+    /// any of it; `rewind_to`, when the batch was not consumed to its end (pause, error, stop),
+    /// is where fetching continues.
+    pub fn batch_done(&self, tp: &TopicPartition, resolved: Option<i64>, rewind_to: Option<i64>) {
+        let mut state = self.inner.state.lock();
+        if let Some(p) = state.partitions.get_mut(tp) {
+            p.busy = false;
+            if let Some(resolved) = resolved {
+                p.resolved = Some(p.resolved.map_or(resolved, |r| r.max(resolved)));
+            }
+            if let Some(offset) = rewind_to {
+                p.position = offset;
+                p.epoch += 1;
+                p.ready = None;
+            }
+        }
+        drop(state);
+        self.inner.ready.notify_waiters();
+        self.inner.fetch_wanted.notify_one();
+        self.inner.membership.notify_one();
+    }
+
+    /// Records resolved offsets (the next offset to commit per partition).
+    pub fn resolve(&self, offsets: &[(TopicPartition, i64)]) {
+        let mut state = self.inner.state.lock();
+        for (tp, offset) in offsets {
+            if let Some(p) = state.partitions.get_mut(tp) {
+                p.resolved = Some(*offset);
+            }
+        }
+    }
+
+    /// Resolved offsets not yet committed.
+    pub fn uncommitted(&self) -> Vec<(TopicPartition, i64)> {
+        self.inner.uncommitted()
+    }
+
+    /// Commits `offsets`, or every resolved offset not yet committed when `None`.
+    pub async fn commit(
+        &self,
+        offsets: Option<Vec<(TopicPartition, i64)>>,
+    ) -> Result<(), RetryError> {
+        self.inner.commit(offsets).await
+    }
+
+    /// Continues `tp` from `offset` (`-2` the beginning, `-1` the end).
+    pub fn seek(&self, tp: TopicPartition, offset: i64) {
+        let mut state = self.inner.state.lock();
+        state.seeks.insert(tp, offset);
+        drop(state);
+        self.inner.fetch_wanted.notify_one();
+    }
+
+    pub fn pause(&self, partitions: &[TopicPartition]) {
+        self.inner
+            .state
+            .lock()
+            .paused
+            .extend(partitions.iter().cloned());
+    }
+
+    pub fn resume(&self, partitions: &[TopicPartition]) {
+        let mut state = self.inner.state.lock();
+        for tp in partitions {
+            state.paused.remove(tp);
+        }
+        drop(state);
+        self.inner.ready.notify_waiters();
+        self.inner.fetch_wanted.notify_one();
+    }
+
+    pub fn paused(&self) -> Vec<TopicPartition> {
+        let mut paused: Vec<_> = self.inner.state.lock().paused.iter().cloned().collect();
+        paused.sort();
+        paused
+    }
+
+    /// The partitions assigned in the current generation.
+    pub fn assignment(&self) -> Vec<TopicPartition> {
+        self.inner.state.lock().partitions.keys().cloned().collect()
+    }
+
+    /// Stops: waits for handed-out batches to come back, commits what was resolved, and leaves
+    /// the group.
+    pub async fn stop(&self) {
+        let was = {
+            let mut state = self.inner.state.lock();
+            std::mem::replace(&mut state.phase, Phase::Stopped)
+        };
+        self.inner.ready.notify_waiters();
+        self.inner.fetch_wanted.notify_one();
+        self.inner.membership.notify_one();
+        if was == Phase::Stopped {
+            return;
+        }
+        self.inner.wait_for_handed_out().await;
+        let _ = self.inner.commit(None).await;
+        let _ = self.inner.coordinator.leave().await;
+    }
+
+    /// The group coordinator.
+    pub fn coordinator(&self) -> &Coordinator {
+        &self.inner.coordinator
+    }
+}
+
+impl Inner {
+    fn take(&self) -> Option<Poll> {
+        let mut state = self.state.lock();
+        if state.phase == Phase::Stopped {
+            return Some(Poll {
+                stopped: true,
+                ..Poll::default()
+            });
+        }
+        if let Some(failure) = state.failure.take() {
+            return Some(Poll {
+                failure: Some(failure),
+                ..Poll::default()
+            });
+        }
+        let mut batch = None;
+        if state.phase == Phase::Stable {
+            let keys: Vec<TopicPartition> = state.partitions.keys().cloned().collect();
+            let start = state.cursor;
+            for i in 0..keys.len() {
+                let tp = &keys[(start + i) % keys.len()];
+                if state.paused.contains(tp) || state.seeks.contains_key(tp) {
+                    continue;
+                }
+                let p = state.partitions.get_mut(tp).expect("listed key");
+                if p.busy || p.ready.is_none() {
+                    continue;
+                }
+                p.busy = true;
+                batch = p.ready.take();
+                state.cursor = (start + i + 1) % keys.len();
+                break;
+            }
+        }
+        if batch.is_some() {
+            self.fetch_wanted.notify_one();
+        }
+        batch.is_some().then_some(Poll {
+            batch,
+            ..Poll::default()
+        })
+    }
+
+    fn emit(&self, event: Event) {
+        let mut state = self.state.lock();
+        if state.events.len() >= MAX_EVENTS {
+            state.events.pop_front();
+        }
+        state.events.push_back(event);
+        drop(state);
+        self.ready.notify_waiters();
+    }
+
+    fn stopped(&self) -> bool {
+        self.state.lock().phase == Phase::Stopped
+    }
+
+    fn uncommitted(&self) -> Vec<(TopicPartition, i64)> {
+        self.state
+            .lock()
+            .partitions
+            .iter()
+            .filter_map(|(tp, p)| {
+                p.resolved
+                    .filter(|r| p.committed != Some(*r))
+                    .map(|r| (tp.clone(), r))
+            })
+            .collect()
+    }
+
+    async fn commit(&self, offsets: Option<Vec<(TopicPartition, i64)>>) -> Result<(), RetryError> {
+        let offsets = offsets.unwrap_or_else(|| self.uncommitted());
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let Some(generation) = self.state.lock().generation.clone() else {
+            return Ok(());
+        };
+        let committer = offsets::Committer {
+            group_id: &self.options.group.group_id,
+            generation_id: generation.generation_id,
+            member_id: &generation.member_id,
+            group_instance_id: self.options.group.group_instance_id.as_deref(),
+        };
+        retry(self.options.retry, |_| {
+            let (committer, offsets) = (&committer, &offsets);
+            self.coordinator.on_coordinator(move |c| async move {
+                offsets::commit(&c, committer, offsets).await
+            })
+        })
+        .await?;
+        let mut state = self.state.lock();
+        for (tp, offset) in &offsets {
+            if let Some(p) = state.partitions.get_mut(tp) {
+                p.committed = Some(*offset);
+                p.resolved = Some(p.resolved.map_or(*offset, |r| r.max(*offset)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until no batch is handed out, or the rebalance timeout passed.
+    async fn wait_for_handed_out(&self) {
+        let deadline = Instant::now() + self.options.group.rebalance_timeout;
+        loop {
+            let notified = self.membership.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.state.lock().partitions.values().any(|p| p.busy) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline.into(), notified)
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    fn crash(&self, error: RetryError) {
+        self.state.lock().failure = Some(error);
+        self.ready.notify_waiters();
+    }
+
+    /// Joins (retrying as kafkajs does), then sets up the assigned partitions' positions.
+    async fn join(&self) -> Result<(), RetryError> {
+        let started = Instant::now();
+        let generation = retry(self.options.retry, |_| {
+            self.coordinator.join_and_sync(&self.topics)
+        })
+        .await?;
+        let assigned: Vec<TopicPartition> = generation
+            .assignment
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
+            .collect();
+        let committed = if assigned.is_empty() {
+            HashMap::new()
+        } else {
+            retry(self.options.retry, |_| {
+                let assigned = &assigned;
+                self.coordinator.on_coordinator(move |c| async move {
+                    offsets::fetch_committed(&c, &self.options.group.group_id, assigned).await
+                })
+            })
+            .await?
+        };
+        let mut state = self.state.lock();
+        let mut partitions = BTreeMap::new();
+        for tp in assigned {
+            let committed = committed.get(&tp).copied().filter(|o| *o >= 0);
+            let position = committed.unwrap_or(if self.from_beginning.get(&tp.0) == Some(&true) {
+                offsets::EARLIEST
+            } else {
+                offsets::LATEST
+            });
+            if committed.is_none() {
+                state.seeks.entry(tp.clone()).or_insert(position);
+            }
+            partitions.insert(
+                tp,
+                PartitionState {
+                    position,
+                    committed,
+                    resolved: committed,
+                    ..PartitionState::default()
+                },
+            );
+        }
+        state.partitions = partitions;
+        state.generation = Some(generation.clone());
+        if state.phase != Phase::Stopped {
+            state.phase = Phase::Stable;
+        }
+        drop(state);
+        self.emit(Event::GroupJoin {
+            generation,
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        self.fetch_wanted.notify_one();
+        Ok(())
+    }
+
+    /// Heartbeats until the group rebalances (Ok) or the consumer stops or fails (Err).
+    async fn heartbeat_until_rebalance(&self) -> Result<(), ()> {
+        loop {
+            let notified = self.membership.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.stopped() {
+                return Err(());
+            }
+            let _ = tokio::time::timeout(self.options.heartbeat_interval, notified).await;
+            if self.stopped() {
+                return Err(());
+            }
+            let Some(generation) = self.state.lock().generation.clone() else {
+                return Ok(());
+            };
+            match self.coordinator.heartbeat(&generation).await {
+                Ok(()) => self.emit(Event::Heartbeat {
+                    member_id: generation.member_id.clone(),
+                    generation_id: generation.generation_id,
+                }),
+                Err(Error::Protocol {
+                    error: ResponseError::UnknownMemberId,
+                    ..
+                }) => {
+                    self.coordinator.reset_member_id();
+                    return Ok(());
+                }
+                Err(Error::Protocol {
+                    error: ResponseError::RebalanceInProgress | ResponseError::IllegalGeneration,
+                    ..
+                }) => return Ok(()),
+                Err(error) if error.is_retriable() => {}
+                Err(error) => {
+                    self.crash(RetryError::NonRetriable(error));
+                    return Err(());
+                }
+            }
+        }
+    }
+
+    /// Before rejoining: no more batches out, wait for those handed out, commit.
+    async fn prepare_rebalance(&self) {
+        let member_id = {
+            let mut state = self.state.lock();
+            if state.phase == Phase::Stable {
+                state.phase = Phase::Joining;
+            }
+            for p in state.partitions.values_mut() {
+                p.ready = None;
+                p.epoch += 1;
+            }
+            state
+                .generation
+                .as_ref()
+                .map(|g| g.member_id.clone())
+                .unwrap_or_default()
+        };
+        self.emit(Event::Rebalancing { member_id });
+        self.wait_for_handed_out().await;
+        let _ = self.commit(None).await;
+    }
+}
+
+async fn membership_loop(inner: Arc<Inner>) {
+    loop {
+        if inner.stopped() {
+            return;
+        }
+        if let Err(error) = inner.join().await {
+            inner.crash(error);
+            return;
+        }
+        if inner.heartbeat_until_rebalance().await.is_err() {
+            return;
+        }
+        inner.prepare_rebalance().await;
+    }
+}

@@ -1,0 +1,524 @@
+// kafka.consumer(): kafkajs's consumer API over the native consumer. Group membership,
+// heartbeats, fetching and offsets run in Rust; this layer pulls one batch per native call and
+// runs the user's eachMessage/eachBatch over it, resolving offsets as kafkajs does.
+'use strict'
+
+const native = require('./native')
+const { classes, fromFailure } = require('./errors')
+const { Instrumentation } = require('./instrumentation')
+
+const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } = classes
+
+const events = Object.freeze({
+  HEARTBEAT: 'consumer.heartbeat',
+  COMMIT_OFFSETS: 'consumer.commit_offsets',
+  GROUP_JOIN: 'consumer.group_join',
+  FETCH: 'consumer.fetch',
+  FETCH_START: 'consumer.fetch_start',
+  START_BATCH_PROCESS: 'consumer.start_batch_process',
+  END_BATCH_PROCESS: 'consumer.end_batch_process',
+  CONNECT: 'consumer.connect',
+  DISCONNECT: 'consumer.disconnect',
+  STOP: 'consumer.stop',
+  CRASH: 'consumer.crash',
+  REBALANCING: 'consumer.rebalancing',
+  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
+  REQUEST: 'consumer.network.request',
+  REQUEST_TIMEOUT: 'consumer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size'
+})
+
+const key = (topic, partition) => `${topic}|${partition}`
+
+/** kafkajs's Batch: the messages of one partition from one fetch. */
+class Batch {
+  constructor (topic, partition, highWatermark, messages, nextOffset) {
+    this.topic = topic
+    this.partition = partition
+    this.highWatermark = highWatermark
+    this.messages = messages
+    this.nextOffset = nextOffset
+  }
+
+  isEmpty () { return this.messages.length === 0 }
+
+  firstOffset () { return this.isEmpty() ? null : this.messages[0].offset }
+
+  lastOffset () {
+    if (this.isEmpty()) return (BigInt(this.highWatermark) - 1n).toString()
+    return this.messages[this.messages.length - 1].offset
+  }
+
+  offsetLag () {
+    return (BigInt(this.highWatermark) - 1n - BigInt(this.lastOffset())).toString()
+  }
+
+  offsetLagLow () {
+    if (this.isEmpty()) return '0'
+    return (BigInt(this.highWatermark) - 1n - BigInt(this.firstOffset())).toString()
+  }
+}
+
+/** The messages of a native batch in kafkajs's shape (headers with repeated keys as arrays). */
+function toBatch (b) {
+  const contexts = b.contexts
+  const messages = b.messages.map((m) => {
+    const headers = {}
+    for (let i = 0; i < m.headerKeys.length; i++) {
+      const name = m.headerKeys[i]
+      const value = m.headerValues[i] ?? null
+      const previous = headers[name]
+      headers[name] = previous === undefined ? value : Array.isArray(previous) ? previous.concat([value]) : [previous, value]
+    }
+    const batchContext = contexts[m.context]
+    return {
+      magicByte: batchContext.magicByte,
+      attributes: m.attributes,
+      timestamp: m.timestamp,
+      offset: m.offset,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers,
+      isControlRecord: false,
+      batchContext
+    }
+  })
+  return new Batch(b.topic, b.partition, b.highWatermark, messages, b.nextOffset)
+}
+
+const next = (offset) => (BigInt(offset) + 1n).toString()
+
+/** Creates a consumer; `cluster` is what the Kafka instance shares with its clients. */
+function createConsumer ({
+  cluster,
+  logger: rootLogger,
+  retry,
+  userRetry,
+  groupId,
+  assigners,
+  sessionTimeout,
+  rebalanceTimeout,
+  heartbeatInterval,
+  metadataMaxAge,
+  allowAutoTopicCreation,
+  maxBytesPerPartition,
+  minBytes,
+  maxBytes,
+  maxWaitTimeInMs,
+  readUncommitted,
+  rackId,
+  groupInstanceId
+}) {
+  const logger = rootLogger.namespace('Consumer')
+  const instrumentation = new Instrumentation('consumer', events, logger)
+  const subscriptions = new Map()
+  const regexSubscriptions = []
+  const pausedBeforeRun = []
+  let handle = null
+  let running = false
+  let workers = []
+  let generation = null
+  let restartTimer = null
+  /** Partitions with a seek the handed-out batch does not reflect. */
+  const sought = new Set()
+
+  const open = async () => {
+    const brokers = await cluster.resolveBrokers()
+    const candidate = new native.NativeConsumer({
+      ...cluster.connection,
+      brokers,
+      metadataMaxAge,
+      clusterRetry: cluster.retry,
+      retry,
+      groupId,
+      groupInstanceId: groupInstanceId ?? undefined,
+      assigners,
+      sessionTimeout,
+      rebalanceTimeout,
+      heartbeatInterval,
+      maxBytesPerPartition,
+      minBytes,
+      maxBytes,
+      maxWaitTimeInMs,
+      readUncommitted,
+      rackId: rackId ?? ''
+    })
+    const { failure } = await candidate.connect()
+    if (failure) {
+      candidate.disconnect()
+      throw fromFailure(failure)
+    }
+    handle = candidate
+  }
+
+  const connect = async () => {
+    if (!handle) await open()
+    instrumentation.emit(events.CONNECT)
+  }
+
+  const subscribe = async ({ topic, topics, fromBeginning = false } = {}) => {
+    if (running) {
+      throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running')
+    }
+    if (!topic && !topics) {
+      throw new KafkaJSNonRetriableError('Missing required argument "topics"')
+    }
+    const list = topics ?? [topic]
+    for (const t of list) {
+      if (t instanceof RegExp) {
+        regexSubscriptions.push({ regex: t, fromBeginning })
+      } else if (typeof t === 'string' && t.length > 0) {
+        subscriptions.set(t, fromBeginning)
+      } else {
+        throw new KafkaJSNonRetriableError(`Invalid topic ${t} (${typeof t}), the topic name has to be a String or a RegExp`)
+      }
+    }
+    if (regexSubscriptions.length > 0) {
+      if (!handle) throw new KafkaJSError('The consumer is disconnected')
+      const { names, failure } = await handle.topicNames()
+      if (failure) throw fromFailure(failure)
+      for (const { regex, fromBeginning: fb } of regexSubscriptions) {
+        for (const name of names) {
+          if (regex.test(name) && !subscriptions.has(name)) subscriptions.set(name, fb)
+        }
+      }
+    }
+  }
+
+  const emitNative = (list) => {
+    for (const e of list) {
+      switch (e.type) {
+        case 'group_join': {
+          const memberAssignment = {}
+          for (const { topic, partitions } of e.memberAssignment) memberAssignment[topic] = partitions
+          generation = { memberId: e.memberId, generationId: e.generationId }
+          const payload = {
+            groupId,
+            memberId: e.memberId,
+            leaderId: e.leaderId,
+            isLeader: e.isLeader,
+            memberAssignment,
+            groupProtocol: e.groupProtocol,
+            duration: e.duration
+          }
+          logger.info('Consumer has joined the group', payload)
+          instrumentation.emit(events.GROUP_JOIN, payload)
+          break
+        }
+        case 'heartbeat':
+          instrumentation.emit(events.HEARTBEAT, { groupId, memberId: e.memberId, groupGenerationId: e.generationId })
+          break
+        case 'rebalancing':
+          instrumentation.emit(events.REBALANCING, { groupId, memberId: e.memberId })
+          break
+        case 'fetch_start':
+          instrumentation.emit(events.FETCH_START, { nodeId: e.nodeId })
+          break
+        case 'fetch':
+          instrumentation.emit(events.FETCH, { numberOfBatches: 0, duration: e.duration, nodeId: e.nodeId })
+          break
+      }
+    }
+  }
+
+  /** Commits the given offsets, or every resolved one; emits COMMIT_OFFSETS. */
+  const commit = async (offsets) => {
+    if (!handle) return
+    const list = offsets ?? handle.uncommitted()
+    if (list.length === 0) return
+    const { failure } = await handle.commit(list)
+    if (failure) throw fromFailure(failure)
+    const byTopic = new Map()
+    for (const { topic, partition, offset } of list) {
+      if (!byTopic.has(topic)) byTopic.set(topic, [])
+      byTopic.get(topic).push({ partition, offset })
+    }
+    instrumentation.emit(events.COMMIT_OFFSETS, {
+      groupId,
+      memberId: generation?.memberId,
+      groupGenerationId: generation?.generationId,
+      topics: Array.from(byTopic, ([topic, partitions]) => ({ topic, partitions }))
+    })
+  }
+
+  const flatten = (topicPartitions) => {
+    const list = []
+    for (const { topic, partitions } of topicPartitions ?? []) {
+      if (!topic || typeof topic !== 'string') {
+        throw new KafkaJSNonRetriableError(`Invalid topic ${(topic && topic.toString()) || topic}`)
+      }
+      for (const partition of partitions ?? []) list.push({ topic, partition })
+    }
+    return list
+  }
+
+  const pause = (topicPartitions) => {
+    const list = flatten(topicPartitions)
+    if (handle && running) handle.pause(list)
+    else pausedBeforeRun.push(...list)
+  }
+
+  const resume = (topicPartitions) => {
+    const list = flatten(topicPartitions)
+    if (handle) handle.resume(list)
+  }
+
+  const paused = () => {
+    const byTopic = new Map()
+    for (const { topic, partition } of handle?.paused() ?? []) {
+      if (!byTopic.has(topic)) byTopic.set(topic, [])
+      byTopic.get(topic).push(partition)
+    }
+    return Array.from(byTopic, ([topic, partitions]) => ({ topic, partitions }))
+  }
+
+  const run = async ({
+    eachMessage,
+    eachBatch,
+    autoCommit = true,
+    autoCommitInterval = null,
+    autoCommitThreshold = null,
+    eachBatchAutoResolve = true,
+    partitionsConsumedConcurrently = 1
+  } = {}) => {
+    if (running) {
+      logger.warn('consumer#run was called, but the consumer is already running', { groupId })
+      return
+    }
+    if (!handle) throw new KafkaJSError('The consumer is disconnected')
+    let lastCommit = Date.now()
+    let resolvedSinceCommit = 0
+    let failures = 0
+
+    const commitIfNecessary = async (pending) => {
+      if (!autoCommit) return
+      const due = (autoCommitInterval != null && Date.now() >= lastCommit + autoCommitInterval) ||
+        (autoCommitThreshold != null && resolvedSinceCommit >= autoCommitThreshold)
+      if (!due) return
+      if (pending) handle.resolve(pending)
+      await commit()
+      lastCommit = Date.now()
+      resolvedSinceCommit = 0
+    }
+
+    const processBatch = async (batch) => {
+      const { topic, partition } = batch
+      const id = key(topic, partition)
+      const started = Date.now()
+      const payload = {
+        topic,
+        partition,
+        highWatermark: batch.highWatermark,
+        offsetLag: batch.offsetLag(),
+        offsetLagLow: batch.offsetLagLow(),
+        batchSize: batch.messages.length,
+        firstOffset: batch.firstOffset(),
+        lastOffset: batch.lastOffset()
+      }
+      instrumentation.emit(events.START_BATCH_PROCESS, payload)
+      if (batch.isEmpty()) {
+        handle.batchDone(topic, partition, batch.nextOffset, null)
+      } else {
+        let resolved = null
+        const pausePartition = () => {
+          pause([{ topic, partitions: [partition] }])
+          return () => resume([{ topic, partitions: [partition] }])
+        }
+        const isPaused = () => handle.paused().some((p) => p.topic === topic && p.partition === partition)
+        try {
+          if (eachMessage) {
+            for (const message of batch.messages) {
+              if (!running || sought.has(id)) break
+              await eachMessage({ topic, partition, message, heartbeat: async () => {}, pause: pausePartition })
+              resolved = next(message.offset)
+              resolvedSinceCommit++
+              await commitIfNecessary([{ topic, partition, offset: resolved }])
+              if (isPaused()) break
+            }
+          } else {
+            const last = batch.messages[batch.messages.length - 1]
+            await eachBatch({
+              batch,
+              resolveOffset: (offset) => {
+                const offsetToResolve = String(offset) === last.offset ? batch.nextOffset : next(offset)
+                if (resolved === null || BigInt(offsetToResolve) > BigInt(resolved)) {
+                  resolved = offsetToResolve
+                  resolvedSinceCommit++
+                }
+              },
+              heartbeat: async () => {},
+              pause: pausePartition,
+              commitOffsetsIfNecessary: async (offsets) => {
+                if (offsets) return commitOffsets(offsets)
+                return commitIfNecessary(resolved === null ? null : [{ topic, partition, offset: resolved }])
+              },
+              uncommittedOffsets: () => {
+                const pending = handle.uncommitted()
+                if (resolved !== null) {
+                  const own = pending.find((p) => p.topic === topic && p.partition === partition)
+                  if (own) own.offset = resolved
+                  else pending.push({ topic, partition, offset: resolved })
+                }
+                const byTopic = new Map()
+                for (const p of pending) {
+                  if (!byTopic.has(p.topic)) byTopic.set(p.topic, [])
+                  byTopic.get(p.topic).push({ partition: p.partition, offset: p.offset })
+                }
+                return { topics: Array.from(byTopic, ([topic, partitions]) => ({ topic, partitions })) }
+              },
+              isRunning: () => running,
+              isStale: () => sought.has(id)
+            })
+            if (eachBatchAutoResolve && !sought.has(id)) resolved = batch.nextOffset
+          }
+        } catch (e) {
+          const rewind = sought.has(id) ? null : resolved ?? batch.firstOffset()
+          handle.batchDone(topic, partition, resolved, rewind)
+          if (!(e instanceof KafkaJSError)) {
+            logger.error(`Error when calling ${eachMessage ? 'eachMessage' : 'eachBatch'}`, {
+              topic, partition, offset: resolved ?? batch.firstOffset(), stack: e.stack, error: e
+            })
+          }
+          if (autoCommit) await commit().catch(() => {})
+          throw e
+        }
+        const complete = resolved === batch.nextOffset || (resolved !== null && BigInt(resolved) > BigInt(batch.lastOffset()))
+        const rewind = complete || sought.has(id) ? null : resolved ?? batch.firstOffset()
+        handle.batchDone(topic, partition, resolved, rewind)
+      }
+      instrumentation.emit(events.END_BATCH_PROCESS, { ...payload, duration: Date.now() - started })
+      if (autoCommit) {
+        await commit()
+        lastCommit = Date.now()
+        resolvedSinceCommit = 0
+      }
+      failures = 0
+    }
+
+    const crash = async (error) => {
+      if (!running) return
+      logger.error(`Crash: ${error.name}: ${error.message}`, { groupId, retryCount: error.retryCount, stack: error.stack })
+      running = false
+      const original = (e) => (e.cause ? original(e.cause) : e)
+      let restart = error.name === 'KafkaJSNumberOfRetriesExceeded' || original(error).retriable === true
+      if (restart && userRetry?.restartOnFailure) {
+        restart = await userRetry.restartOnFailure(error).catch(() => true)
+      }
+      await handle?.stop()
+      instrumentation.emit(events.CRASH, { error, groupId, restart })
+      if (restart) {
+        const retryTime = error.retryTime || retry.initialRetryTime
+        logger.error(`Restarting the consumer in ${retryTime}ms`, { retryCount: error.retryCount, retryTime, groupId })
+        restartTimer = setTimeout(() => { restartTimer = null; start() }, retryTime)
+      }
+    }
+
+    const worker = async () => {
+      while (running) {
+        const poll = await handle.next()
+        if (poll.failure) return crash(fromFailure(poll.failure))
+        if (poll.stopped || !running) return
+        if (!poll.batch) continue
+        const batch = toBatch(poll.batch)
+        sought.delete(key(batch.topic, batch.partition))
+        try {
+          await processBatch(batch)
+        } catch (e) {
+          failures++
+          if (failures > retry.retries) {
+            return crash(new KafkaJSNumberOfRetriesExceeded(e, { retryCount: failures - 1, retryTime: retry.initialRetryTime }))
+          }
+          const wait = Math.min(retry.maxRetryTime, retry.initialRetryTime * retry.multiplier ** (failures - 1))
+          await new Promise((resolve) => setTimeout(resolve, wait))
+        }
+      }
+    }
+
+    const start = async () => {
+      const topics = Array.from(subscriptions, ([topic, fromBeginning]) => ({ topic, fromBeginning }))
+      await handle.start(topics)
+      running = true
+      if (pausedBeforeRun.length > 0) handle.pause(pausedBeforeRun.splice(0))
+      const pump = async () => {
+        while (running) {
+          const list = await handle.events()
+          if (list.length === 0) return
+          emitNative(list)
+        }
+      }
+      workers = [pump(), ...Array.from({ length: Math.max(1, partitionsConsumedConcurrently) }, () => worker())]
+    }
+
+    await start()
+  }
+
+  const stop = async () => {
+    if (restartTimer) clearTimeout(restartTimer)
+    restartTimer = null
+    if (!running) return
+    running = false
+    await handle?.stop()
+    await Promise.all(workers)
+    workers = []
+    logger.info('Stopped', { groupId })
+    instrumentation.emit(events.STOP)
+  }
+
+  const disconnect = async () => {
+    await stop()
+    handle?.disconnect()
+    handle = null
+    instrumentation.emit(events.DISCONNECT)
+  }
+
+  const commitOffsets = async (topicPartitions = []) => {
+    const offsets = topicPartitions.map(({ topic, partition, offset }) => ({ topic, partition, offset: String(offset) }))
+    if (offsets.length === 0) return
+    await commit(offsets)
+  }
+
+  const seek = ({ topic, partition, offset } = {}) => {
+    if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`)
+    if (isNaN(partition)) throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`)
+    let value
+    try {
+      value = BigInt(offset)
+    } catch (_) {
+      throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${offset}`)
+    }
+    if (value < 0n && value !== -1n && value !== -2n) {
+      throw new KafkaJSNonRetriableError('Offset must not be a negative number')
+    }
+    if (!running) {
+      throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first')
+    }
+    sought.add(key(topic, Number(partition)))
+    handle.seek(topic, Number(partition), value.toString())
+  }
+
+  const describeGroup = async () => {
+    if (!handle) throw new KafkaJSError('The consumer is disconnected')
+    const { failure, ...group } = await handle.describeGroup()
+    if (failure) throw fromFailure(failure)
+    return group
+  }
+
+  return {
+    connect,
+    disconnect,
+    subscribe,
+    stop,
+    run,
+    commitOffsets,
+    seek,
+    describeGroup,
+    pause,
+    paused,
+    resume,
+    on: (eventName, listener) => instrumentation.on(eventName, listener),
+    events,
+    logger: () => logger
+  }
+}
+
+module.exports = { createConsumer, consumerEvents: events }

@@ -1,0 +1,589 @@
+//! Bindings for the consumer: `NativeConsumer`. The group, heartbeats, fetching and offsets run
+//! in ferrokafka-client; JavaScript pulls one whole batch per call and hands it back when its
+//! handlers are done. Kafka failures resolve as `failure` objects, as for the producer.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ferrokafka_client::consumer::{
+    AssignorKind, Batch, Consumer, ConsumerOptions, Event, GroupSettings, TopicPartition,
+};
+use ferrokafka_client::retry::{retry, RetryOptions};
+use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::failure::Failure;
+use crate::retry_settings::RetrySettings;
+
+/// A consumer's settings, checked and defaulted by the JS layer.
+#[napi(object)]
+pub struct NativeConsumerOptions {
+    pub brokers: Vec<String>,
+    pub client_id: String,
+    pub connection_timeout: u32,
+    pub request_timeout: u32,
+    pub metadata_max_age: f64,
+    pub cluster_retry: RetrySettings,
+    pub retry: RetrySettings,
+    pub group_id: String,
+    pub group_instance_id: Option<String>,
+    /// Protocol names: `RoundRobinAssigner`, `range`.
+    pub assigners: Vec<String>,
+    pub session_timeout: u32,
+    pub rebalance_timeout: u32,
+    pub heartbeat_interval: u32,
+    pub max_bytes_per_partition: i32,
+    pub min_bytes: i32,
+    pub max_bytes: i32,
+    pub max_wait_time_in_ms: u32,
+    pub read_uncommitted: bool,
+    pub rack_id: String,
+}
+
+/// A subscribed topic.
+#[napi(object)]
+pub struct JsSubscription {
+    pub topic: String,
+    pub from_beginning: bool,
+}
+
+/// A partition's offset, as a string.
+#[napi(object)]
+pub struct JsOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: String,
+}
+
+/// A topic and partition.
+#[napi(object)]
+pub struct JsTopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+/// kafkajs's `batchContext`.
+#[napi(object)]
+pub struct JsBatchContext {
+    pub first_offset: String,
+    pub first_timestamp: String,
+    pub partition_leader_epoch: i32,
+    pub in_transaction: bool,
+    pub is_control_batch: bool,
+    pub last_offset_delta: i32,
+    pub producer_id: String,
+    pub producer_epoch: i32,
+    pub first_sequence: i32,
+    pub max_timestamp: String,
+    pub timestamp_type: i32,
+    pub magic_byte: i32,
+}
+
+/// One message; headers come as parallel arrays (keys may repeat) and `context` indexes the
+/// batch's contexts.
+#[napi(object)]
+pub struct JsMessage {
+    pub offset: String,
+    pub timestamp: String,
+    pub attributes: i32,
+    pub key: Option<Buffer>,
+    pub value: Option<Buffer>,
+    pub header_keys: Vec<String>,
+    pub header_values: Vec<Option<Buffer>>,
+    pub context: u32,
+}
+
+/// A fetched batch.
+#[napi(object)]
+pub struct JsBatch {
+    pub topic: String,
+    pub partition: i32,
+    pub high_watermark: String,
+    pub fetched_offset: String,
+    pub next_offset: String,
+    pub contexts: Vec<JsBatchContext>,
+    pub messages: Vec<JsMessage>,
+}
+
+/// Partitions of one topic.
+#[napi(object)]
+pub struct JsTopicPartitions {
+    pub topic: String,
+    pub partitions: Vec<i32>,
+}
+
+/// An instrumentation event: `type` names it, the other fields are its payload.
+#[napi(object)]
+pub struct JsEvent {
+    pub r#type: String,
+    pub member_id: Option<String>,
+    pub leader_id: Option<String>,
+    pub is_leader: Option<bool>,
+    pub generation_id: Option<i32>,
+    pub group_protocol: Option<String>,
+    pub member_assignment: Option<Vec<JsTopicPartitions>>,
+    pub node_id: Option<i32>,
+    pub duration: Option<f64>,
+}
+
+/// What `next` resolves with: a batch, a failure, or the stop.
+#[napi(object)]
+pub struct JsPoll {
+    pub batch: Option<JsBatch>,
+    pub failure: Option<Failure>,
+    pub stopped: bool,
+}
+
+/// What `commit` and `connect` resolve with.
+#[napi(object)]
+pub struct JsOutcome {
+    pub failure: Option<Failure>,
+}
+
+/// A member in kafkajs's `describeGroup` shape.
+#[napi(object)]
+pub struct JsMemberDescription {
+    pub member_id: String,
+    pub client_id: String,
+    pub client_host: String,
+    pub member_metadata: Buffer,
+    pub member_assignment: Buffer,
+}
+
+/// kafkajs's `GroupDescription`, or why it could not be had.
+#[napi(object)]
+pub struct JsGroupDescription {
+    pub error_code: i32,
+    pub group_id: String,
+    pub members: Vec<JsMemberDescription>,
+    pub protocol: String,
+    pub protocol_type: String,
+    pub state: String,
+    pub failure: Option<Failure>,
+}
+
+/// Topic names, or why they could not be listed.
+#[napi(object)]
+pub struct JsTopicNames {
+    pub names: Vec<String>,
+    pub failure: Option<Failure>,
+}
+
+/// A consumer owned by JavaScript.
+#[napi]
+pub struct NativeConsumer {
+    cluster: Arc<Cluster>,
+    connection: ConnectionOptions,
+    options: ConsumerOptions,
+    cluster_retry: RetryOptions,
+    running: Mutex<Option<Arc<Consumer>>>,
+}
+
+fn offset_of(text: &str) -> Result<i64> {
+    text.trim()
+        .parse()
+        .map_err(|_| Error::new(Status::InvalidArg, format!("invalid offset {text:?}")))
+}
+
+fn offsets_of(offsets: Vec<JsOffset>) -> Result<Vec<(TopicPartition, i64)>> {
+    offsets
+        .into_iter()
+        .map(|o| Ok(((o.topic, o.partition), offset_of(&o.offset)?)))
+        .collect()
+}
+
+fn batch_to_js(batch: Batch) -> JsBatch {
+    JsBatch {
+        topic: batch.topic,
+        partition: batch.partition,
+        high_watermark: batch.high_watermark.to_string(),
+        fetched_offset: batch.fetched_offset.to_string(),
+        next_offset: batch.next_offset.to_string(),
+        contexts: batch
+            .contexts
+            .into_iter()
+            .map(|c| JsBatchContext {
+                first_offset: c.first_offset.to_string(),
+                first_timestamp: c.first_timestamp.to_string(),
+                partition_leader_epoch: c.partition_leader_epoch,
+                in_transaction: c.in_transaction,
+                is_control_batch: c.is_control_batch,
+                last_offset_delta: c.last_offset_delta,
+                producer_id: c.producer_id.to_string(),
+                producer_epoch: c.producer_epoch.into(),
+                first_sequence: c.first_sequence,
+                max_timestamp: c.max_timestamp.to_string(),
+                timestamp_type: c.timestamp_type.into(),
+                magic_byte: c.magic.into(),
+            })
+            .collect(),
+        messages: batch
+            .records
+            .into_iter()
+            .map(|r| {
+                let (header_keys, header_values) = r
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| (k, v.map(|v| Buffer::from(v.to_vec()))))
+                    .unzip();
+                JsMessage {
+                    offset: r.offset.to_string(),
+                    timestamp: r.timestamp.to_string(),
+                    attributes: r.attributes.into(),
+                    key: r.key.map(|k| Buffer::from(k.to_vec())),
+                    value: r.value.map(|v| Buffer::from(v.to_vec())),
+                    header_keys,
+                    header_values,
+                    context: r.context as u32,
+                }
+            })
+            .collect(),
+    }
+}
+
+fn event_to_js(event: Event) -> JsEvent {
+    let mut js = JsEvent {
+        r#type: String::new(),
+        member_id: None,
+        leader_id: None,
+        is_leader: None,
+        generation_id: None,
+        group_protocol: None,
+        member_assignment: None,
+        node_id: None,
+        duration: None,
+    };
+    match event {
+        Event::GroupJoin {
+            generation,
+            duration_ms,
+        } => {
+            js.r#type = "group_join".into();
+            js.is_leader = Some(generation.is_leader());
+            js.member_id = Some(generation.member_id);
+            js.leader_id = Some(generation.leader_id);
+            js.generation_id = Some(generation.generation_id);
+            js.group_protocol = Some(generation.protocol);
+            js.member_assignment = Some(
+                generation
+                    .assignment
+                    .into_iter()
+                    .map(|(topic, partitions)| JsTopicPartitions { topic, partitions })
+                    .collect(),
+            );
+            js.duration = Some(duration_ms as f64);
+        }
+        Event::Heartbeat {
+            member_id,
+            generation_id,
+        } => {
+            js.r#type = "heartbeat".into();
+            js.member_id = Some(member_id);
+            js.generation_id = Some(generation_id);
+        }
+        Event::Rebalancing { member_id } => {
+            js.r#type = "rebalancing".into();
+            js.member_id = Some(member_id);
+        }
+        Event::FetchStart { node_id } => {
+            js.r#type = "fetch_start".into();
+            js.node_id = Some(node_id);
+        }
+        Event::Fetch {
+            node_id,
+            duration_ms,
+        } => {
+            js.r#type = "fetch".into();
+            js.node_id = Some(node_id);
+            js.duration = Some(duration_ms as f64);
+        }
+    }
+    js
+}
+
+#[napi]
+impl NativeConsumer {
+    #[napi(constructor)]
+    pub fn new(options: NativeConsumerOptions) -> Result<Self> {
+        let assignors = options
+            .assigners
+            .iter()
+            .map(|name| {
+                AssignorKind::from_name(name).ok_or_else(|| {
+                    Error::new(
+                        Status::InvalidArg,
+                        format!("unknown partition assigner {name:?}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let connection = ConnectionOptions {
+            client_id: options.client_id,
+            connect_timeout: Duration::from_millis(options.connection_timeout.into()),
+            request_timeout: Duration::from_millis(options.request_timeout.into()),
+        };
+        let cluster = Arc::new(Cluster::new(ClusterOptions {
+            brokers: options.brokers,
+            connection: connection.clone(),
+            metadata_max_age: Duration::from_millis(options.metadata_max_age.max(0.0) as u64),
+        }));
+        let ms = |v: u32| Duration::from_millis(v.into());
+        Ok(NativeConsumer {
+            cluster,
+            connection,
+            cluster_retry: options.cluster_retry.into(),
+            options: ConsumerOptions {
+                group: GroupSettings {
+                    group_id: options.group_id,
+                    session_timeout: ms(options.session_timeout),
+                    rebalance_timeout: ms(options.rebalance_timeout),
+                    group_instance_id: options.group_instance_id,
+                    assignors,
+                },
+                heartbeat_interval: ms(options.heartbeat_interval),
+                retry: options.retry.into(),
+                max_bytes_per_partition: options.max_bytes_per_partition,
+                min_bytes: options.min_bytes,
+                max_bytes: options.max_bytes,
+                max_wait: ms(options.max_wait_time_in_ms),
+                read_uncommitted: options.read_uncommitted,
+                rack_id: options.rack_id,
+            },
+            running: Mutex::new(None),
+        })
+    }
+
+    fn running(&self) -> Option<Arc<Consumer>> {
+        self.running.lock().expect("not poisoned").clone()
+    }
+
+    /// Connects to a seed broker, retrying with the client's retry options.
+    #[napi]
+    pub async fn connect(&self) -> JsOutcome {
+        let cluster = self.cluster.clone();
+        JsOutcome {
+            failure: retry(self.cluster_retry, |_| cluster.any_connection())
+                .await
+                .err()
+                .map(Failure::from_retry),
+        }
+    }
+
+    /// Every topic in the cluster (for RegExp subscriptions).
+    #[napi]
+    pub async fn topic_names(&self) -> JsTopicNames {
+        match retry(self.options.retry, |_| self.cluster.refresh(&[], false)).await {
+            Ok(metadata) => JsTopicNames {
+                names: metadata.topics.keys().cloned().collect(),
+                failure: None,
+            },
+            Err(error) => JsTopicNames {
+                names: Vec::new(),
+                failure: Some(Failure::from_retry(error)),
+            },
+        }
+    }
+
+    /// Starts consuming: joins the group in the background.
+    #[napi]
+    pub async fn start(&self, topics: Vec<JsSubscription>) {
+        let consumer = Consumer::start(
+            self.cluster.clone(),
+            self.connection.clone(),
+            self.options.clone(),
+            topics
+                .into_iter()
+                .map(|s| (s.topic, s.from_beginning))
+                .collect(),
+        );
+        *self.running.lock().expect("not poisoned") = Some(Arc::new(consumer));
+    }
+
+    /// The next batch, events, failure or stop.
+    #[napi]
+    pub async fn next(&self) -> JsPoll {
+        let Some(consumer) = self.running() else {
+            return JsPoll {
+                batch: None,
+                failure: None,
+                stopped: true,
+            };
+        };
+        let poll = consumer.next().await;
+        JsPoll {
+            batch: poll.batch.map(batch_to_js),
+            failure: poll.failure.map(Failure::from_retry),
+            stopped: poll.stopped,
+        }
+    }
+
+    /// The instrumentation events since the last call, once there is one; empty once stopped.
+    #[napi]
+    pub async fn events(&self) -> Vec<JsEvent> {
+        match self.running() {
+            Some(consumer) => consumer
+                .events()
+                .await
+                .into_iter()
+                .map(event_to_js)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Hands a batch back: `resolved` is the next offset to commit, `rewindTo` where to go on
+    /// when the batch was not consumed to its end.
+    #[napi]
+    pub fn batch_done(
+        &self,
+        topic: String,
+        partition: i32,
+        resolved: Option<String>,
+        rewind_to: Option<String>,
+    ) -> Result<()> {
+        let resolved = resolved.as_deref().map(offset_of).transpose()?;
+        let rewind_to = rewind_to.as_deref().map(offset_of).transpose()?;
+        if let Some(consumer) = self.running() {
+            consumer.batch_done(&(topic, partition), resolved, rewind_to);
+        }
+        Ok(())
+    }
+
+    /// Records resolved offsets (next offsets to commit).
+    #[napi]
+    pub fn resolve(&self, offsets: Vec<JsOffset>) -> Result<()> {
+        let offsets = offsets_of(offsets)?;
+        if let Some(consumer) = self.running() {
+            consumer.resolve(&offsets);
+        }
+        Ok(())
+    }
+
+    /// Resolved offsets not yet committed.
+    #[napi]
+    pub fn uncommitted(&self) -> Vec<JsOffset> {
+        self.running()
+            .map(|c| c.uncommitted())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|((topic, partition), offset)| JsOffset {
+                topic,
+                partition,
+                offset: offset.to_string(),
+            })
+            .collect()
+    }
+
+    /// Commits `offsets`, or all resolved offsets when absent.
+    #[napi]
+    pub async fn commit(&self, offsets: Option<Vec<JsOffset>>) -> Result<JsOutcome> {
+        let offsets = offsets.map(offsets_of).transpose()?;
+        let Some(consumer) = self.running() else {
+            return Ok(JsOutcome { failure: None });
+        };
+        Ok(JsOutcome {
+            failure: consumer
+                .commit(offsets)
+                .await
+                .err()
+                .map(Failure::from_retry),
+        })
+    }
+
+    #[napi]
+    pub fn seek(&self, topic: String, partition: i32, offset: String) -> Result<()> {
+        let offset = offset_of(&offset)?;
+        if let Some(consumer) = self.running() {
+            consumer.seek((topic, partition), offset);
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn pause(&self, partitions: Vec<JsTopicPartition>) {
+        if let Some(consumer) = self.running() {
+            let list: Vec<TopicPartition> = partitions
+                .into_iter()
+                .map(|p| (p.topic, p.partition))
+                .collect();
+            consumer.pause(&list);
+        }
+    }
+
+    #[napi]
+    pub fn resume(&self, partitions: Vec<JsTopicPartition>) {
+        if let Some(consumer) = self.running() {
+            let list: Vec<TopicPartition> = partitions
+                .into_iter()
+                .map(|p| (p.topic, p.partition))
+                .collect();
+            consumer.resume(&list);
+        }
+    }
+
+    #[napi]
+    pub fn paused(&self) -> Vec<JsTopicPartition> {
+        self.running()
+            .map(|c| c.paused())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(topic, partition)| JsTopicPartition { topic, partition })
+            .collect()
+    }
+
+    /// Stops consuming: commits what was resolved and leaves the group.
+    #[napi]
+    pub async fn stop(&self) {
+        let consumer = self.running.lock().expect("not poisoned").take();
+        if let Some(consumer) = consumer {
+            consumer.stop().await;
+        }
+    }
+
+    /// The group as DescribeGroups reports it.
+    #[napi]
+    pub async fn describe_group(&self) -> JsGroupDescription {
+        let coordinator = ferrokafka_client::consumer::Coordinator::new(
+            self.cluster.clone(),
+            self.options.group.clone(),
+            self.connection.clone(),
+        );
+        match retry(self.options.retry, |_| coordinator.describe()).await {
+            Ok(group) => JsGroupDescription {
+                error_code: group.error_code.into(),
+                group_id: group.group_id.0.to_string(),
+                members: group
+                    .members
+                    .into_iter()
+                    .map(|m| JsMemberDescription {
+                        member_id: m.member_id.to_string(),
+                        client_id: m.client_id.to_string(),
+                        client_host: m.client_host.to_string(),
+                        member_metadata: Buffer::from(m.member_metadata.to_vec()),
+                        member_assignment: Buffer::from(m.member_assignment.to_vec()),
+                    })
+                    .collect(),
+                protocol: group.protocol_data.to_string(),
+                protocol_type: group.protocol_type.to_string(),
+                state: group.group_state.to_string(),
+                failure: None,
+            },
+            Err(error) => JsGroupDescription {
+                error_code: 0,
+                group_id: String::new(),
+                members: Vec::new(),
+                protocol: String::new(),
+                protocol_type: String::new(),
+                state: String::new(),
+                failure: Some(Failure::from_retry(error)),
+            },
+        }
+    }
+
+    /// Closes every connection.
+    #[napi]
+    pub fn disconnect(&self) {
+        self.cluster.disconnect();
+    }
+}
