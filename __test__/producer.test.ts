@@ -1,7 +1,8 @@
 // ferrokafka's producer against the embedded broker, compared with kafkajs 2.2.4 on the same
 // broker: record contents read back by kafkajs and kcat, partitioning, RecordMetadata, custom
 // partitioners and errors.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { createServer, AddressInfo, Socket } from 'node:net'
 import { promisify } from 'node:util'
@@ -252,6 +253,87 @@ describe('producer.send', () => {
     expect(seen.ours).toEqual(seen.theirs)
     expect(seen.ours[0].message).toBe(sent[0])
     expect(records).toEqual([expect.objectContaining({ topicName: topic, partition: 2, baseOffset: '0' })])
+  })
+
+  it('emits REQUEST events with kafkajs\'s payload for every request, while someone listens', async () => {
+    const topic = uniqueName('observed')
+    const shapeOf = (payload: Record<string, unknown>) => Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, typeof v]))
+    const collect = async (producer: any): Promise<any[]> => {
+      const seen: any[] = []
+      const remove = producer.on(producer.events.REQUEST, (e: any) => { seen.push(e.payload) })
+      await producer.connect()
+      await producer.send({ topic, messages: [{ value: 'observed' }] })
+      remove()
+      await producer.send({ topic, messages: [{ value: 'unobserved' }] })
+      await producer.disconnect()
+      return seen
+    }
+    const ours = await collect(ferrokafka().producer())
+    const theirs = await collect(kafkajs(broker.brokers).producer({ createPartitioner: kafkajsModule.Partitioners.DefaultPartitioner }))
+    const produce = ours.filter((p) => p.apiName === 'Produce')
+    expect(produce).toHaveLength(1)
+    expect(shapeOf(produce[0])).toEqual(shapeOf(theirs.find((p) => p.apiName === 'Produce')))
+    expect(produce[0]).toMatchObject({ broker: broker.brokers[0], clientId: 'ferrokafka-test', apiKey: 0 })
+    expect(produce[0].size).toBeGreaterThan(0)
+    expect(produce[0].sentAt).toBeGreaterThanOrEqual(produce[0].createdAt)
+    expect(ours.map((p) => p.apiName)).toEqual(expect.arrayContaining(['ApiVersions', 'Metadata', 'Produce']))
+  })
+
+  it('emits REQUEST_TIMEOUT like kafkajs when a broker does not answer', async () => {
+    const sockets: Socket[] = []
+    const silent = createServer((socket) => { sockets.push(socket) })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`
+    const config = { brokers: [address], logLevel: logLevel.NOTHING, requestTimeout: 200, retry: { retries: 0 } }
+    const timeouts = async (producer: any): Promise<any[]> => {
+      const seen: any[] = []
+      producer.on(producer.events.REQUEST_TIMEOUT, (e: any) => { seen.push(e.payload) })
+      await rejection(producer.connect())
+      return seen
+    }
+    const ours = await timeouts(new Kafka(config).producer())
+    const theirs = await timeouts(new kafkajsModule.Kafka(config).producer())
+    await waitFor(() => ours.length > 0, 'the REQUEST_TIMEOUT event')
+    sockets.forEach((s) => s.destroy())
+    await new Promise((resolve) => silent.close(resolve))
+    const keys = (p: Record<string, unknown>) => Object.keys(p).sort()
+    expect(ours).toHaveLength(1)
+    expect(keys(ours[0])).toEqual(keys(theirs[0]))
+    expect(ours[0]).toMatchObject({ broker: address, apiName: 'ApiVersions', apiKey: 18 })
+  })
+
+  it('reports sends waiting for an in-flight slot with REQUEST_QUEUE_SIZE', async () => {
+    const server = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'ferrokafka.js'), 'server-start', '--override', 'listeners=PLAINTEXT://127.0.0.1:0'],
+      { stdio: ['ignore', 'pipe', 'ignore'] })
+    try {
+      const address = await new Promise<string>((resolve) => {
+        let out = ''
+        server.stdout!.on('data', (chunk) => {
+          out += chunk
+          const match = /listening on (\S+)/.exec(out)
+          if (match) resolve(match[1])
+        })
+      })
+      const producer = await connected(new Kafka({ brokers: [address], logLevel: logLevel.NOTHING }).producer({ maxInFlightRequests: 1 }))
+      const topic = uniqueName('queued')
+      await producer.send({ topic, messages: [{ value: 'warm-up' }] })
+      const sizes: number[] = []
+      producer.on(producer.events.REQUEST_QUEUE_SIZE, (e) => { sizes.push(e.payload.queueSize) })
+      server.kill('SIGSTOP')
+      const sends: Array<Promise<Array<{ baseOffset: string }>>> = []
+      await waitFor(async () => {
+        sends.push(producer.send({ topic, messages: [{ value: `m${sends.length}` }] }))
+        await new Promise((resolve) => setImmediate(resolve))
+        return sizes.some((size) => size > 0)
+      }, 'a send to wait for the in-flight slot')
+      server.kill('SIGCONT')
+      const offsets = (await Promise.all(sends)).map(([r]) => Number(r.baseOffset))
+      expect(offsets).toEqual(offsets.map((_, i) => offsets[0] + i))
+      await waitFor(() => sizes[sizes.length - 1] === 0, 'the queue to drain')
+    } finally {
+      server.kill('SIGCONT')
+      server.kill()
+    }
   })
 
   it('emits CONNECT and DISCONNECT as kafkajs does, and on() returns a remover', async () => {

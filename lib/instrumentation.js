@@ -25,10 +25,19 @@ class Instrumentation {
   #prefix
   #logger
 
-  constructor (prefix, events, logger) {
+  #onListenersChanged
+
+  /** `onListenersChanged()` is called whenever a listener is added or removed. */
+  constructor (prefix, events, logger, onListenersChanged = () => {}) {
     this.#prefix = prefix
     this.#events = events
     this.#logger = logger
+    this.#onListenersChanged = onListenersChanged
+  }
+
+  /** Whether any listener waits for one of `types`. */
+  listening (...types) {
+    return types.some((type) => this.#emitter.listenerCount(type) > 0)
   }
 
   /** Registers `listener` for `eventName`; returns the function that removes it. */
@@ -44,7 +53,11 @@ class Instrumentation {
       })
     }
     this.#emitter.addListener(eventName, wrapped)
-    return () => this.#emitter.removeListener(eventName, wrapped)
+    this.#onListenersChanged()
+    return () => {
+      this.#emitter.removeListener(eventName, wrapped)
+      this.#onListenersChanged()
+    }
   }
 
   /** Delivers `type` with `payload` to its listeners, if it has any. */
@@ -54,4 +67,31 @@ class Instrumentation {
   }
 }
 
-module.exports = { eventNames, Instrumentation }
+/** Emits network events reported by the native client with kafkajs's payloads. */
+function emitNetworkEvents (instrumentation, events, batch) {
+  for (const e of batch) {
+    const { broker, clientId } = e
+    const request = {
+      broker,
+      clientId,
+      correlationId: e.correlationId,
+      createdAt: e.createdAt,
+      sentAt: e.sentAt,
+      pendingDuration: e.pendingDuration
+    }
+    const api = { apiName: e.apiName, apiKey: e.apiKey, apiVersion: e.apiVersion }
+    switch (e.kind) {
+      case 'request':
+        instrumentation.emit(events.REQUEST, { ...request, size: e.size, duration: e.duration, ...api })
+        break
+      case 'request_timeout':
+        instrumentation.emit(events.REQUEST_TIMEOUT, { ...request, ...api })
+        break
+      case 'request_queue_size':
+        instrumentation.emit(events.REQUEST_QUEUE_SIZE, { broker, clientId, queueSize: e.queueSize })
+        break
+    }
+  }
+}
+
+module.exports = { eventNames, Instrumentation, emitNetworkEvents }

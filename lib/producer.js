@@ -5,7 +5,7 @@
 const native = require('./native')
 const { classes, fromFailure } = require('./errors')
 const { CompressionTypes, isCompressionType } = require('./compression')
-const { eventNames, Instrumentation } = require('./instrumentation')
+const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
 const { packMessages } = require('./pack')
 const { Outstanding } = require('./outstanding')
@@ -56,7 +56,9 @@ function mergeByTopic (topicMessages) {
  */
 function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner, allowAutoTopicCreation, metadataMaxAge, maxInFlightRequests, lingerMs }) {
   const logger = rootLogger.namespace('Producer')
-  const instrumentation = new Instrumentation('producer', events, logger)
+  const networkEvents = [events.REQUEST, events.REQUEST_TIMEOUT, events.REQUEST_QUEUE_SIZE]
+  const networkObserved = () => instrumentation.listening(...networkEvents)
+  const instrumentation = new Instrumentation('producer', events, logger, () => handle?.observeNetwork(networkObserved()))
   const kind = nativeKind(createPartitioner)
   const partitioner = kind ? null : createPartitioner()
   let status = DISCONNECTED
@@ -79,7 +81,8 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
       partitioner: kind ?? 'default',
       clusterRetry: cluster.retry,
       retry
-    }, outcomes.settle)
+    }, outcomes.settle, (batch) => emitNetworkEvents(instrumentation, events, batch))
+    candidate.observeNetwork(networkObserved())
     const failure = await candidate.connect()
     if (failure) {
       candidate.disconnect()

@@ -322,6 +322,7 @@ impl NativeConsumer {
             client_id: options.client_id,
             connect_timeout: Duration::from_millis(options.connection_timeout.into()),
             request_timeout: Duration::from_millis(options.request_timeout.into()),
+            observer: None,
         };
         let cluster = Arc::new(Cluster::new(ClusterOptions {
             brokers: options.brokers,

@@ -10,6 +10,7 @@ mod cli;
 mod consumer;
 mod deliveries;
 mod failure;
+mod network_events;
 mod packed;
 mod producer;
 mod retry_settings;

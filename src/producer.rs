@@ -13,6 +13,7 @@ use ferrokafka_client::retry::{retry, RetryOptions};
 
 use crate::deliveries::{spawn_delivered, Deliveries};
 use crate::failure::Failure;
+use crate::network_events::{NetworkEvent, NetworkObserver};
 use crate::packed::{unpack, PackedTopic};
 use crate::retry_settings::RetrySettings;
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
@@ -104,6 +105,7 @@ pub struct MetadataOutcome {
 pub struct NativeProducer {
     producer: Arc<Producer>,
     outcomes: Arc<Deliveries<SendOutcome>>,
+    network: Arc<NetworkObserver>,
     cluster_retry: RetryOptions,
     retry: RetryOptions,
     allow_auto_topic_creation: bool,
@@ -112,11 +114,14 @@ pub struct NativeProducer {
 #[napi]
 impl NativeProducer {
     #[napi(constructor)]
-    /// `on_outcomes` receives finished sends, in arrays.
+    /// `on_outcomes` receives finished sends, and `on_network` network events (while
+    /// `observe_network(true)`), in arrays.
     pub fn new(
         options: NativeProducerOptions,
         on_outcomes: Function<'_, Vec<SendOutcome>, ()>,
+        on_network: Function<'_, Vec<NetworkEvent>, ()>,
     ) -> Result<Self> {
+        let network = NetworkObserver::new(on_network)?;
         let partitioner = match options.partitioner.as_str() {
             "default" => PartitionerKind::Default,
             "legacy" => PartitionerKind::Legacy,
@@ -133,6 +138,7 @@ impl NativeProducer {
                 client_id: options.client_id,
                 connect_timeout: Duration::from_millis(options.connection_timeout.into()),
                 request_timeout: Duration::from_millis(options.request_timeout.into()),
+                observer: Some(network.handle()),
             },
             metadata_max_age: Duration::from_millis(options.metadata_max_age.max(0.0) as u64),
         }));
@@ -150,6 +156,7 @@ impl NativeProducer {
         Ok(NativeProducer {
             producer: Arc::new(producer),
             outcomes: Arc::new(Deliveries::new(on_outcomes)?),
+            network,
             cluster_retry: options.cluster_retry.into(),
             retry,
             allow_auto_topic_creation: options.allow_auto_topic_creation,
@@ -165,6 +172,12 @@ impl NativeProducer {
             .await
             .err()
             .map(Failure::from_retry)
+    }
+
+    /// Turns the network events on or off (on while JavaScript has listeners for them).
+    #[napi]
+    pub fn observe_network(&self, enabled: bool) {
+        self.network.set_enabled(enabled);
     }
 
     /// Closes every connection.

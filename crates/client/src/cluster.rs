@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::{Error, Result};
+use crate::observer::ObserverHandle;
 
 /// How to reach and track a cluster.
 #[derive(Debug, Clone)]
@@ -224,6 +225,22 @@ impl Cluster {
             }
         }
         Ok(refreshed)
+    }
+
+    /// Where the connections report request events, if anywhere.
+    pub fn observer(&self) -> Option<&ObserverHandle> {
+        self.options.connection.observer.as_ref()
+    }
+
+    /// The client id requests carry.
+    pub fn client_id(&self) -> &str {
+        &self.options.connection.client_id
+    }
+
+    /// The address of broker `node_id` in the cached metadata.
+    pub fn known_address(&self, node_id: i32) -> Option<String> {
+        let cached = self.cached.lock();
+        cached.as_ref()?.metadata.brokers.get(&node_id).cloned()
     }
 
     /// Closes every connection and forgets the metadata; the next use connects again.

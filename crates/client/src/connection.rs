@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::FramedRead;
 
 use crate::error::{Error, Result};
+use crate::observer::{now_ms, ObserverHandle, RequestEvent};
 use crate::versions::ApiVersionTable;
 
 /// The ApiVersions version tried first; older brokers answer it with their own list (KIP-511).
@@ -36,6 +37,8 @@ pub struct ConnectionOptions {
     pub client_id: String,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// Where request events go, if anywhere.
+    pub observer: Option<ObserverHandle>,
 }
 
 impl Default for ConnectionOptions {
@@ -45,6 +48,7 @@ impl Default for ConnectionOptions {
             client_id: "kafkajs".to_string(),
             connect_timeout: Duration::from_millis(1000),
             request_timeout: Duration::from_millis(30_000),
+            observer: None,
         }
     }
 }
@@ -53,6 +57,16 @@ impl Default for ConnectionOptions {
 struct Pending {
     correlation_id: i32,
     reply: oneshot::Sender<Result<Bytes>>,
+    /// Set when the request's events are observed.
+    timing: Option<Arc<Timing>>,
+}
+
+/// When an observed request was created and written, in ms since the epoch.
+struct Timing {
+    api: ApiKey,
+    version: i16,
+    created_at: i64,
+    sent_at: AtomicI64,
 }
 
 /// Requests waiting for responses, in the order they were written, or why there can be none.
@@ -183,27 +197,80 @@ impl Connection {
         request: &R,
         version: i16,
     ) -> Result<impl Future<Output = Result<R::Response>> + Send + 'static> {
-        let api = api_key::<R>();
-        let (reply, response) = oneshot::channel();
-        self.enqueue(request, version, Some(reply))?;
-        let timeout = self.options.request_timeout;
-        let timed_out = self.timed_out(api, version);
-        let closed = self.closed();
+        let response = self.start_raw(request, version)?;
         Ok(async move {
-            let mut body = tokio::time::timeout(timeout, response)
-                .await
-                .map_err(|_| timed_out)?
-                .map_err(|_| closed)??;
+            let mut body = response.await?;
             ResponseHeader::decode(&mut body, R::Response::header_version(version))
                 .map_err(|e| Error::Encoding(e.to_string()))?;
             R::Response::decode(&mut body, version).map_err(|e| Error::Encoding(e.to_string()))
         })
     }
 
+    /// Like [`Connection::start`], resolving with the undecoded response (header included).
+    /// Reports the request to the observer, if one listens.
+    fn start_raw<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+    ) -> Result<impl Future<Output = Result<Bytes>> + Send + 'static> {
+        let api = api_key::<R>();
+        let (reply, response) = oneshot::channel();
+        let observer = self.options.observer.clone().filter(|o| o.enabled());
+        let timing = observer.as_ref().map(|_| {
+            let created_at = now_ms();
+            Arc::new(Timing {
+                api,
+                version,
+                created_at,
+                sent_at: AtomicI64::new(created_at),
+            })
+        });
+        let correlation_id = self.enqueue(request, version, Some(reply), timing.clone())?;
+        let timeout = self.options.request_timeout;
+        let timed_out = self.timed_out(api, version);
+        let closed = self.closed();
+        let (broker, client_id) = (self.address.clone(), self.options.client_id.clone());
+        let report = move |size: Option<usize>| {
+            let (Some(observer), Some(timing)) = (&observer, &timing) else {
+                return;
+            };
+            let sent_at = timing.sent_at.load(Ordering::Relaxed);
+            let event = RequestEvent {
+                broker,
+                client_id,
+                correlation_id,
+                size: size.unwrap_or(0),
+                created_at: timing.created_at,
+                sent_at,
+                pending_duration: sent_at - timing.created_at,
+                duration: now_ms() - sent_at,
+                api: timing.api,
+                api_version: timing.version,
+            };
+            match size {
+                Some(_) => observer.request(event),
+                None => observer.request_timeout(event),
+            }
+        };
+        Ok(async move {
+            match tokio::time::timeout(timeout, response).await {
+                Ok(body) => {
+                    let body = body.map_err(|_| closed)??;
+                    report(Some(body.len()));
+                    Ok(body)
+                }
+                Err(_) => {
+                    report(None);
+                    Err(timed_out)
+                }
+            }
+        })
+    }
+
     /// Sends a request that gets no response (Produce with acks=0).
     pub fn send_without_response<R: Request>(&self, request: &R) -> Result<()> {
         let version = self.version_of::<R>()?;
-        self.enqueue(request, version, None).map(|_| ())
+        self.enqueue(request, version, None, None).map(|_| ())
     }
 
     /// The negotiated version for `R`.
@@ -217,6 +284,7 @@ impl Connection {
         request: &R,
         version: i16,
         reply: Option<oneshot::Sender<Result<Bytes>>>,
+        timing: Option<Arc<Timing>>,
     ) -> Result<i32> {
         if self.is_closed() {
             return Err(self.closed());
@@ -226,6 +294,7 @@ impl Connection {
         let pending = reply.map(|reply| Pending {
             correlation_id,
             reply,
+            timing,
         });
         self.outgoing
             .send(Outgoing { frame, pending })
@@ -277,12 +346,7 @@ impl Connection {
 
     /// Sends ApiVersions at `version` and returns the response body (its header is always v0).
     async fn api_versions(&self, request: &ApiVersionsRequest, version: i16) -> Result<Bytes> {
-        let (reply, response) = oneshot::channel();
-        self.enqueue(request, version, Some(reply))?;
-        let mut body = tokio::time::timeout(self.options.request_timeout, response)
-            .await
-            .map_err(|_| self.timed_out(ApiKey::ApiVersions, version))?
-            .map_err(|_| self.closed())??;
+        let mut body = self.start_raw(request, version)?.await?;
         body.advance(4);
         Ok(body)
     }
@@ -327,6 +391,9 @@ async fn write_frames(
         let mut next = Some(first);
         while let Some(Outgoing { frame, pending }) = next.take() {
             if let Some(pending) = pending {
+                if let Some(timing) = &pending.timing {
+                    timing.sent_at.store(now_ms(), Ordering::Relaxed);
+                }
                 shared.expect(pending);
             }
             batch.extend_from_slice(&frame);

@@ -8,6 +8,7 @@ mod cluster;
 mod connection;
 pub mod consumer;
 mod error;
+pub mod observer;
 pub mod partitioner;
 pub mod producer;
 pub mod retry;

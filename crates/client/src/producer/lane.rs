@@ -69,6 +69,17 @@ async fn run(
 ) {
     let slots = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
     while let Some(first) = queue.recv().await {
+        let observed = cluster.observer().filter(|o| o.enabled()).cloned();
+        let waiting = slots.available_permits() == 0;
+        let report = |size: usize| {
+            if let Some(observer) = &observed {
+                let broker = cluster.known_address(leader).unwrap_or_default();
+                observer.queue_size(&broker, cluster.client_id(), size);
+            }
+        };
+        if waiting {
+            report(1 + queue.len());
+        }
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };
@@ -78,6 +89,9 @@ async fn run(
         let mut round = vec![first];
         while let Ok(next) = queue.try_recv() {
             round.push(next);
+        }
+        if waiting {
+            report(0);
         }
         let mut by_key: Vec<(RequestKey, Vec<Submission>)> = Vec::new();
         for submission in round {
