@@ -6,6 +6,7 @@ const { classes: { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNotI
 const { createLogger, logLevel, consoleLogCreator } = require('./logger')
 const { retrySettings } = require('./retry')
 const { createProducer } = require('./producer')
+const { createAdmin } = require('./admin')
 const { Partitioners } = require('./partitioners')
 
 const DEFAULT_METADATA_MAX_AGE = 300000
@@ -105,6 +106,11 @@ class Kafka {
       allowAutoTopicCreation,
       metadataMaxAge
     })
+  }
+
+  /** An admin client; `retry` is layered over the client's retry options. */
+  admin ({ retry } = {}) {
+    return createAdmin({ cluster: this.#cluster, logger: this.#logger, retry: retrySettings(this.#retry, retry) })
   }
 
   /** The client's root logger. */

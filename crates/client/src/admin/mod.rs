@@ -1,0 +1,127 @@
+//! The admin client behind kafkajs's `admin()`: one file per group of requests (topics,
+//! offsets, groups, configs, ACLs, partition reassignments). Requests and results are shaped
+//! like kafkajs's arguments and return values (serde, camelCase), so the addon hands them across
+//! unchanged. Failures of a whole operation are `RetryError`s; per-item error codes that kafkajs
+//! turns into aggregate errors are returned as data, for the JavaScript layer to raise.
+
+mod acls;
+mod configs;
+mod groups;
+mod offsets;
+mod reassignments;
+mod topics;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::TopicName;
+use kafka_protocol::protocol::StrBytes;
+use serde::Serializer;
+
+use crate::cluster::Cluster;
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::retry::{retry, RetryError, RetryOptions};
+
+pub use acls::{AclEntry, AclFilter, AclResource, AclRule, DeleteAclsFilterResult, MatchingAcl};
+pub use configs::{
+    AlterConfigsRequest, AlterConfigsResource, AlteredResource, ConfigEntry, ConfigSynonym,
+    DescribeConfigsRequest, DescribedResource, ResourceQuery,
+};
+pub use groups::{DeleteGroupResult, GroupDescription, GroupMember, ListedGroup};
+pub use offsets::{
+    DeleteRecordsOutcome, FetchOffsetsRequest, PartitionOffset, PartitionRecordsError, SeekEntry,
+    SetOffsetsRequest, TopicOffsets, TopicPartitionOffsets, TopicTimestampOffset,
+};
+pub use reassignments::{
+    AlterReassignmentsRequest, ListReassignmentsRequest, OngoingPartition, OngoingTopic,
+    PartitionAssignment, ReassignmentError, TopicPartitionsQuery, TopicReassignment,
+};
+pub use topics::{
+    BrokerNode, ClusterDescription, ConfigValueEntry, CreatePartitionsRequest,
+    CreateTopicsOutcome, CreateTopicsRequest, DeleteTopicsRequest, NewTopic, PartitionInfo,
+    ReplicaAssignment, TopicError, TopicInfo, TopicPartitionsCount,
+};
+
+/// kafkajs's admin client over a cluster.
+pub struct Admin {
+    cluster: Arc<Cluster>,
+    retry: RetryOptions,
+}
+
+impl Admin {
+    /// An admin client retrying its operations with `retry` (kafkajs's admin `retry` option).
+    pub fn new(cluster: Arc<Cluster>, retry: RetryOptions) -> Admin {
+        Admin { cluster, retry }
+    }
+
+    /// The cluster this admin client talks to.
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    /// The controller named by freshly fetched metadata, where kafkajs sends topic, config and
+    /// ACL changes.
+    async fn controller(&self) -> Result<Arc<Connection>> {
+        let metadata = self.cluster.refresh(&[], false).await?;
+        self.cluster.connection_to_node(metadata.controller_id).await
+    }
+
+    /// Runs `operation` with the admin's retry options, retrying only connection failures and
+    /// the Kafka errors in `retry_on`; any other error ends the operation at once, as kafkajs's
+    /// `bail` does.
+    async fn retrying<T, F, Fut>(
+        &self,
+        retry_on: &[ResponseError],
+        mut operation: F,
+    ) -> Result<T, RetryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let outcome = retry(self.retry, |_| {
+            let attempt = operation();
+            async move {
+                match attempt.await {
+                    Err(error) if retried(&error, retry_on) => Err(error),
+                    other => Ok(other),
+                }
+            }
+        })
+        .await?;
+        outcome.map_err(RetryError::NonRetriable)
+    }
+}
+
+fn retried(error: &Error, retry_on: &[ResponseError]) -> bool {
+    match error {
+        Error::Connection { .. } => true,
+        Error::Protocol { error, .. } => retry_on.contains(error) && error.is_retriable(),
+        _ => false,
+    }
+}
+
+/// `Err` for a nonzero Kafka error code.
+fn check(code: i16) -> Result<()> {
+    Error::from_code(code, None).map_or(Ok(()), Err)
+}
+
+/// The API version to use: the negotiated one, capped at `max` (the newest version whose
+/// request shape this module builds).
+fn capped<R: kafka_protocol::protocol::Request>(connection: &Connection, max: i16) -> Result<i16> {
+    Ok(connection.version_of::<R>()?.min(max))
+}
+
+fn topic_name(name: &str) -> TopicName {
+    TopicName(StrBytes::from_string(name.to_string()))
+}
+
+fn str_bytes(value: &str) -> StrBytes {
+    StrBytes::from_string(value.to_string())
+}
+
+/// Serialises an offset as kafkajs gives it: a decimal string.
+fn as_string<S: Serializer>(value: &i64, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
