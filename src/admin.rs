@@ -44,34 +44,43 @@ pub struct NativeAdmin {
     cluster_retry: RetryOptions,
 }
 
-/// Parses kafkajs-shaped arguments; a shape the client cannot use is an `invalid` failure.
-fn parse<T: DeserializeOwned>(args: Value) -> Result<T, Failure> {
-    serde_json::from_value(args).map_err(|e| Failure::invalid(e.to_string()))
+/// Why an operation produced no value: arguments the client cannot use, or the client's failure.
+enum Failed {
+    Invalid(String),
+    Client(RetryError),
+}
+
+/// Parses kafkajs-shaped arguments.
+fn parse<T: DeserializeOwned>(args: Value) -> Result<T, Failed> {
+    serde_json::from_value(args).map_err(|e| Failed::Invalid(e.to_string()))
 }
 
 /// Runs an operation and packs its result or failure.
 async fn outcome<T, Fut>(operation: Fut) -> AdminOutcome
 where
     T: Serialize,
-    Fut: Future<Output = Result<T, Failure>>,
+    Fut: Future<Output = Result<T, Failed>>,
 {
-    let packed = operation.await.and_then(|value| {
-        serde_json::to_value(value).map_err(|e| Failure::invalid(e.to_string()))
-    });
+    let packed = operation
+        .await
+        .and_then(|value| serde_json::to_value(value).map_err(|e| Failed::Invalid(e.to_string())));
     match packed {
         Ok(value) => AdminOutcome {
             value: Some(value),
             failure: None,
         },
-        Err(failure) => AdminOutcome {
+        Err(failed) => AdminOutcome {
             value: None,
-            failure: Some(failure),
+            failure: Some(match failed {
+                Failed::Invalid(message) => Failure::invalid(message),
+                Failed::Client(error) => Failure::from_retry(error),
+            }),
         },
     }
 }
 
-fn failed(error: RetryError) -> Failure {
-    Failure::from_retry(error)
+fn failed(error: RetryError) -> Failed {
+    Failed::Client(error)
 }
 
 #[napi]
@@ -123,7 +132,13 @@ impl NativeAdmin {
 
     #[napi]
     pub async fn create_partitions(&self, args: Value) -> AdminOutcome {
-        outcome(async { self.admin.create_partitions(parse(args)?).await.map_err(failed) }).await
+        outcome(async {
+            self.admin
+                .create_partitions(parse(args)?)
+                .await
+                .map_err(failed)
+        })
+        .await
     }
 
     #[napi]
@@ -134,7 +149,13 @@ impl NativeAdmin {
     /// The `topics` array of `fetchTopicMetadata`'s result.
     #[napi]
     pub async fn fetch_topic_metadata(&self, topics: Vec<String>) -> AdminOutcome {
-        outcome(async { self.admin.fetch_topic_metadata(topics).await.map_err(failed) }).await
+        outcome(async {
+            self.admin
+                .fetch_topic_metadata(topics)
+                .await
+                .map_err(failed)
+        })
+        .await
     }
 
     #[napi]
@@ -178,7 +199,12 @@ impl NativeAdmin {
 
     /// Like `set_offsets`, for every partition at its start (`earliest`) or end.
     #[napi]
-    pub async fn reset_offsets(&self, group_id: String, topic: String, earliest: bool) -> AdminOutcome {
+    pub async fn reset_offsets(
+        &self,
+        group_id: String,
+        topic: String,
+        earliest: bool,
+    ) -> AdminOutcome {
         outcome(async {
             self.admin
                 .reset_offsets(group_id, topic, earliest)
@@ -208,7 +234,13 @@ impl NativeAdmin {
 
     #[napi]
     pub async fn describe_configs(&self, args: Value) -> AdminOutcome {
-        outcome(async { self.admin.describe_configs(parse(args)?).await.map_err(failed) }).await
+        outcome(async {
+            self.admin
+                .describe_configs(parse(args)?)
+                .await
+                .map_err(failed)
+        })
+        .await
     }
 
     #[napi]
@@ -240,12 +272,24 @@ impl NativeAdmin {
 
     #[napi]
     pub async fn describe_acls(&self, filter: Value) -> AdminOutcome {
-        outcome(async { self.admin.describe_acls(parse(filter)?).await.map_err(failed) }).await
+        outcome(async {
+            self.admin
+                .describe_acls(parse(filter)?)
+                .await
+                .map_err(failed)
+        })
+        .await
     }
 
     #[napi]
     pub async fn delete_acls(&self, filters: Value) -> AdminOutcome {
-        outcome(async { self.admin.delete_acls(parse(filters)?).await.map_err(failed) }).await
+        outcome(async {
+            self.admin
+                .delete_acls(parse(filters)?)
+                .await
+                .map_err(failed)
+        })
+        .await
     }
 
     /// The partitions the controller refused to reassign.

@@ -8,8 +8,8 @@
 mod admin;
 mod broker;
 mod cli;
-mod producer;
 mod failure;
+mod producer;
 mod retry_settings;
 
 /// Requests declaring huge collections must not abort Node: see `LazyLargeAllocator`.

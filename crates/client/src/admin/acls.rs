@@ -176,7 +176,11 @@ impl Admin {
                 for result in &response.filter_results {
                     check(result.error_code)?;
                 }
-                for acl in response.filter_results.iter().flat_map(|r| &r.matching_acls) {
+                for acl in response
+                    .filter_results
+                    .iter()
+                    .flat_map(|r| &r.matching_acls)
+                {
                     check(acl.error_code)?;
                 }
                 Ok(response)

@@ -173,32 +173,34 @@ impl Admin {
                 for result in &response.results {
                     check(result.error_code)?;
                 }
-                described.extend(response.results.into_iter().map(|r| DescribedResource {
-                    error_code: r.error_code,
-                    error_message: r.error_message.map(|m| m.to_string()),
-                    resource_type: r.resource_type,
-                    resource_name: r.resource_name.to_string(),
-                    config_entries: r
-                        .configs
-                        .into_iter()
-                        .map(|c| ConfigEntry {
-                            config_name: c.name.to_string(),
-                            config_value: c.value.map(|v| v.to_string()),
-                            read_only: c.read_only,
-                            is_default: c.config_source == DEFAULT_CONFIG,
-                            config_source: c.config_source,
-                            is_sensitive: c.is_sensitive,
-                            config_synonyms: c
-                                .synonyms
-                                .into_iter()
-                                .map(|s| ConfigSynonym {
-                                    config_name: s.name.to_string(),
-                                    config_value: s.value.map(|v| v.to_string()),
-                                    config_source: s.source,
-                                })
-                                .collect(),
-                        })
-                        .collect(),
+                described.extend(response.results.into_iter().map(|r| {
+                    DescribedResource {
+                        error_code: r.error_code,
+                        error_message: r.error_message.map(|m| m.to_string()),
+                        resource_type: r.resource_type,
+                        resource_name: r.resource_name.to_string(),
+                        config_entries: r
+                            .configs
+                            .into_iter()
+                            .map(|c| ConfigEntry {
+                                config_name: c.name.to_string(),
+                                config_value: c.value.map(|v| v.to_string()),
+                                read_only: c.read_only,
+                                is_default: c.config_source == DEFAULT_CONFIG,
+                                config_source: c.config_source,
+                                is_sensitive: c.is_sensitive,
+                                config_synonyms: c
+                                    .synonyms
+                                    .into_iter()
+                                    .map(|s| ConfigSynonym {
+                                        config_name: s.name.to_string(),
+                                        config_value: s.value.map(|v| v.to_string()),
+                                        config_source: s.source,
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                    }
                 }));
             }
             Ok(described)

@@ -11,7 +11,7 @@ use kafka_protocol::messages::{
 };
 use serde::Serialize;
 
-use super::{capped, check, str_bytes, Admin};
+use super::{check, str_bytes, version_in, Admin};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::retry::RetryError;
@@ -66,7 +66,7 @@ impl Admin {
     /// The connection to `group`'s coordinator.
     async fn find_coordinator(&self, group: &str) -> Result<Arc<Connection>> {
         let connection = self.cluster.any_connection().await?;
-        let version = capped::<FindCoordinatorRequest>(&connection, 3)?;
+        let version = version_in::<FindCoordinatorRequest>(&connection, 0, 3)?;
         let request = FindCoordinatorRequest::default().with_key(str_bytes(group));
         let response = connection.send_at(&request, version).await?;
         check(response.error_code)?;
@@ -105,7 +105,7 @@ impl Admin {
             let mut groups = Vec::new();
             for address in nodes.values() {
                 let connection = self.cluster.connection_to(address).await?;
-                let version = capped::<ListGroupsRequest>(&connection, 4)?;
+                let version = version_in::<ListGroupsRequest>(&connection, 0, 4)?;
                 let response = connection
                     .send_at(&ListGroupsRequest::default(), version)
                     .await?;
@@ -133,7 +133,7 @@ impl Admin {
                         .with_groups(vec![GroupId(str_bytes(group))]);
                     // v6 answers GROUP_ID_NOT_FOUND for an unknown group, where kafkajs (v2)
                     // sees a Dead group.
-                    let version = capped::<DescribeGroupsRequest>(&coordinator, 5)?;
+                    let version = version_in::<DescribeGroupsRequest>(&coordinator, 0, 5)?;
                     let response = coordinator.send_at(&request, version).await?;
                     for g in &response.groups {
                         check(g.error_code)?;
@@ -141,23 +141,25 @@ impl Admin {
                     Ok(response.groups)
                 })
                 .await?;
-            described.extend(found.into_iter().map(|g| GroupDescription {
-                error_code: g.error_code,
-                group_id: g.group_id.0.to_string(),
-                state: g.group_state.to_string(),
-                protocol_type: g.protocol_type.to_string(),
-                protocol: g.protocol_data.to_string(),
-                members: g
-                    .members
-                    .into_iter()
-                    .map(|m| GroupMember {
-                        member_id: m.member_id.to_string(),
-                        client_id: m.client_id.to_string(),
-                        client_host: m.client_host.to_string(),
-                        member_metadata: m.member_metadata.to_vec(),
-                        member_assignment: m.member_assignment.to_vec(),
-                    })
-                    .collect(),
+            described.extend(found.into_iter().map(|g| {
+                GroupDescription {
+                    error_code: g.error_code,
+                    group_id: g.group_id.0.to_string(),
+                    state: g.group_state.to_string(),
+                    protocol_type: g.protocol_type.to_string(),
+                    protocol: g.protocol_data.to_string(),
+                    members: g
+                        .members
+                        .into_iter()
+                        .map(|m| GroupMember {
+                            member_id: m.member_id.to_string(),
+                            client_id: m.client_id.to_string(),
+                            client_host: m.client_host.to_string(),
+                            member_metadata: m.member_metadata.to_vec(),
+                            member_assignment: m.member_assignment.to_vec(),
+                        })
+                        .collect(),
+                }
             }));
         }
         Ok(described)
@@ -178,7 +180,9 @@ impl Admin {
                     let response = coordinator.send(&request).await?;
                     let code = response.results.first().map_or(0, |r| r.error_code);
                     match Error::from_code(code, None) {
-                        Some(Error::Protocol { error, .. }) if COORDINATOR_ERRORS.contains(&error) => {
+                        Some(Error::Protocol { error, .. })
+                            if COORDINATOR_ERRORS.contains(&error) =>
+                        {
                             Err(Error::Protocol {
                                 error,
                                 message: None,

@@ -39,9 +39,9 @@ pub use reassignments::{
     PartitionAssignment, ReassignmentError, TopicPartitionsQuery, TopicReassignment,
 };
 pub use topics::{
-    BrokerNode, ClusterDescription, ConfigValueEntry, CreatePartitionsRequest,
-    CreateTopicsOutcome, CreateTopicsRequest, DeleteTopicsRequest, NewTopic, PartitionInfo,
-    ReplicaAssignment, TopicError, TopicInfo, TopicPartitionsCount,
+    BrokerNode, ClusterDescription, ConfigValueEntry, CreatePartitionsRequest, CreateTopicsOutcome,
+    CreateTopicsRequest, DeleteTopicsRequest, NewTopic, PartitionInfo, ReplicaAssignment,
+    TopicError, TopicInfo, TopicPartitionsCount,
 };
 
 /// kafkajs's admin client over a cluster.
@@ -65,7 +65,9 @@ impl Admin {
     /// ACL changes.
     async fn controller(&self) -> Result<Arc<Connection>> {
         let metadata = self.cluster.refresh(&[], false).await?;
-        self.cluster.connection_to_node(metadata.controller_id).await
+        self.cluster
+            .connection_to_node(metadata.controller_id)
+            .await
     }
 
     /// Runs `operation` with the admin's retry options, retrying only connection failures and
@@ -107,10 +109,20 @@ fn check(code: i16) -> Result<()> {
     Error::from_code(code, None).map_or(Ok(()), Err)
 }
 
-/// The API version to use: the negotiated one, capped at `max` (the newest version whose
-/// request shape this module builds).
-fn capped<R: kafka_protocol::protocol::Request>(connection: &Connection, max: i16) -> Result<i16> {
-    Ok(connection.version_of::<R>()?.min(max))
+/// The API version to use: the negotiated one, capped at `max` (the newest version whose request
+/// shape this module builds); unsupported when the broker only speaks versions below `min`.
+fn version_in<R: kafka_protocol::protocol::Request>(
+    connection: &Connection,
+    min: i16,
+    max: i16,
+) -> Result<i16> {
+    let version = connection.version_of::<R>()?;
+    if version < min {
+        let key = kafka_protocol::messages::ApiKey::try_from(R::KEY)
+            .map_err(|_| Error::Encoding(format!("unknown API key {}", R::KEY)))?;
+        return Err(Error::UnsupportedApi(key));
+    }
+    Ok(version.min(max))
 }
 
 fn topic_name(name: &str) -> TopicName {

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kafka_protocol::error::ResponseError;
-use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, DeleteRecordsTopic};
+use kafka_protocol::messages::delete_records_request::{
+    DeleteRecordsPartition, DeleteRecordsTopic,
+};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
@@ -18,7 +20,7 @@ use kafka_protocol::messages::{
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
-use super::{as_string, capped, check, str_bytes, topic_name, Admin};
+use super::{as_string, check, str_bytes, topic_name, version_in, Admin};
 use crate::error::{Error, Result};
 use crate::retry::{retry, RetryError};
 
@@ -159,7 +161,9 @@ impl Admin {
     ) -> Result<Vec<TopicTimestampOffset>, RetryError> {
         self.retrying(&[ResponseError::UnknownTopicOrPartition], || async {
             let high = self.list_offsets(&topic, LATEST).await?;
-            let found = self.list_offsets(&topic, timestamp.unwrap_or(LATEST)).await?;
+            let found = self
+                .list_offsets(&topic, timestamp.unwrap_or(LATEST))
+                .await?;
             Ok(found
                 .iter()
                 .map(|(&partition, &offset)| TopicTimestampOffset {
@@ -195,7 +199,7 @@ impl Admin {
                             })
                             .collect(),
                     )]);
-            let version = connection.version_of::<ListOffsetsRequest>()?.max(1);
+            let version = version_in::<ListOffsetsRequest>(&connection, 1, i16::MAX)?;
             let response = connection.send_at(&request, version).await?;
             for partition in response.topics.iter().flat_map(|t| &t.partitions) {
                 if let Some(error) = Error::from_code(partition.error_code, None) {
@@ -265,7 +269,7 @@ impl Admin {
                 let wanted = wanted.clone();
                 let group = group.clone();
                 async move {
-                    let version = capped::<OffsetFetchRequest>(&coordinator, 7)?.max(2);
+                    let version = version_in::<OffsetFetchRequest>(&coordinator, 2, 7)?;
                     let fetch = OffsetFetchRequest::default()
                         .with_group_id(GroupId(str_bytes(&group)))
                         .with_topics((!wanted.is_empty()).then_some(wanted));
@@ -335,7 +339,7 @@ impl Admin {
             let topic = topic.clone();
             let group = group.clone();
             async move {
-                let version = capped::<OffsetCommitRequest>(&coordinator, 8)?.max(2);
+                let version = version_in::<OffsetCommitRequest>(&coordinator, 2, 8)?;
                 let commit = OffsetCommitRequest::default()
                     .with_group_id(GroupId(str_bytes(&group)))
                     .with_generation_id_or_member_epoch(-1)
@@ -381,7 +385,10 @@ impl Admin {
         topic: String,
         partitions: Vec<SeekEntry>,
     ) -> Result<DeleteRecordsOutcome, RetryError> {
-        let leaders = self.leaders_of(&topic).await.map_err(RetryError::NonRetriable)?;
+        let leaders = self
+            .leaders_of(&topic)
+            .await
+            .map_err(RetryError::NonRetriable)?;
         let led: HashMap<i32, i32> = leaders
             .iter()
             .flat_map(|(leader, ps)| ps.iter().map(move |p| (*p, *leader)))
@@ -408,9 +415,11 @@ impl Admin {
             let todo = pending.lock().clone();
             let errors = self.delete_records_once(&topic, &todo).await?;
             let retriable = !errors.is_empty()
-                && errors
-                    .iter()
-                    .all(|e| e.error_code.and_then(|c| Error::from_code(c, None)).is_some_and(|e| e.is_retriable()));
+                && errors.iter().all(|e| {
+                    e.error_code
+                        .and_then(|c| Error::from_code(c, None))
+                        .is_some_and(|e| e.is_retriable())
+                });
             let first = errors.first().and_then(|e| e.error_code);
             pending
                 .lock()

@@ -10,7 +10,7 @@ use kafka_protocol::messages::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{capped, check, topic_name, Admin};
+use super::{check, topic_name, version_in, Admin};
 use crate::retry::RetryError;
 
 /// kafkajs's request timeout for reassignments when none is given.
@@ -112,7 +112,7 @@ impl Admin {
         let response = self
             .retrying(&[ResponseError::NotController], || async {
                 let controller = self.controller().await?;
-                let version = capped::<AlterPartitionReassignmentsRequest>(&controller, 0)?;
+                let version = version_in::<AlterPartitionReassignmentsRequest>(&controller, 0, 0)?;
                 let response = controller.send_at(&wire, version).await?;
                 check(response.error_code)?;
                 Ok(response)
@@ -154,7 +154,7 @@ impl Admin {
         let response = self
             .retrying(&[ResponseError::NotController], || async {
                 let controller = self.controller().await?;
-                let version = capped::<ListPartitionReassignmentsRequest>(&controller, 0)?;
+                let version = version_in::<ListPartitionReassignmentsRequest>(&controller, 0, 0)?;
                 let response = controller.send_at(&wire, version).await?;
                 check(response.error_code)?;
                 Ok(response)

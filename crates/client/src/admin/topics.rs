@@ -19,8 +19,8 @@ use kafka_protocol::messages::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{capped, check, str_bytes, topic_name, Admin};
-use crate::error::{Error, Result};
+use super::{check, str_bytes, topic_name, version_in, Admin};
+use crate::error::Result;
 use crate::retry::RetryError;
 
 /// kafkajs's `createTopics` argument.
@@ -237,7 +237,7 @@ impl Admin {
         ];
         self.retrying(&retry_on, || async {
             let controller = self.controller().await?;
-            let version = capped::<WireDeleteTopics>(&controller, 5)?;
+            let version = version_in::<WireDeleteTopics>(&controller, 0, 5)?;
             let wire = WireDeleteTopics::default()
                 .with_topic_names(request.topics.iter().map(|t| topic_name(t)).collect())
                 .with_timeout_ms(request.timeout.unwrap_or(DEFAULT_TIMEOUT_MS));
@@ -385,12 +385,7 @@ pub(super) async fn metadata_request(
     connection: &crate::connection::Connection,
     topics: Option<&[String]>,
 ) -> Result<MetadataResponse> {
-    let version = connection.version_of::<MetadataRequest>()?;
-    if version == 0 {
-        return Err(Error::UnsupportedApi(
-            kafka_protocol::messages::ApiKey::Metadata,
-        ));
-    }
+    let version = version_in::<MetadataRequest>(connection, 1, i16::MAX)?;
     let mut request = MetadataRequest::default().with_topics(topics.map(|names| {
         names
             .iter()
