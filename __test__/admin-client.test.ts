@@ -174,6 +174,9 @@ describeTargets('admin client differential on %s', 1, (bootstrap) => {
     expect(await fetch()).toEqual({ value: [{ topic: topic.label, partitions: [0, 1].map((partition) => ({ partition, offset: '-1', metadata: null })) }] })
     await same(pair, (admin, side) => admin.setOffsets({ groupId: group[side], topic: topic[side], partitions: [{ partition: 0, offset: '1' }] }))
     expect(await fetch()).toMatchObject({ value: [{ partitions: [{ partition: 0, offset: '1' }, { partition: 1, offset: '-1' }] }] })
+    // kafkajs commits as a short-lived consumer: the group is left empty, of protocol type consumer.
+    expect(await same(pair, (admin, side) => admin.describeGroups([group[side]])))
+      .toEqual({ value: { groups: [{ errorCode: 0, groupId: group.label, state: 'Empty', protocolType: 'consumer', protocol: '', members: [] }] } })
     await fetch(false, false)
     await same(pair, (admin, side) => admin.resetOffsets({ groupId: group[side], topic: topic[side], earliest: true }))
     expect(await fetch()).toMatchObject({ value: [{ partitions: [{ offset: '-2' }, { offset: '-2' }] }] })

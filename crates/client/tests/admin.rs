@@ -254,6 +254,10 @@ async fn group_offsets_are_set_reset_read_and_the_group_deleted() {
         .unwrap();
     assert_eq!(described[0].state, "Empty");
     assert_eq!(
+        described[0].protocol_type, "consumer",
+        "committed by a short-lived consumer member, as kafkajs does"
+    );
+    assert_eq!(
         described[1].state, "Dead",
         "kafkajs's DescribeGroups sees no error"
     );

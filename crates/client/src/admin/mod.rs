@@ -7,6 +7,7 @@
 mod acls;
 mod configs;
 mod groups;
+mod member;
 mod offsets;
 mod reassignments;
 mod topics;

@@ -14,13 +14,12 @@ use kafka_protocol::messages::offset_commit_request::{
 };
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{
-    BrokerId, DeleteRecordsRequest, GroupId, ListOffsetsRequest, OffsetCommitRequest,
-    OffsetFetchRequest,
+    BrokerId, DeleteRecordsRequest, GroupId, ListOffsetsRequest, OffsetFetchRequest,
 };
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
-use super::{as_string, check, str_bytes, topic_name, version_in, Admin};
+use super::{as_string, check, member, str_bytes, topic_name, version_in, Admin};
 use crate::error::{Error, Result};
 use crate::retry::{retry, RetryError};
 
@@ -304,8 +303,9 @@ impl Admin {
             .collect())
     }
 
-    /// Commits `partitions`' offsets for an idle group. Resolves with the group's state instead
-    /// when it has members (kafkajs refuses then).
+    /// Commits `partitions`' offsets for an idle group, as a short-lived member of it (see
+    /// `member.rs`). Resolves with the group's state instead when it has members (kafkajs refuses
+    /// then).
     pub async fn set_offsets(
         &self,
         request: SetOffsetsRequest,
@@ -320,8 +320,8 @@ impl Admin {
         if !matches!(state.as_str(), "Empty" | "Dead") {
             return Ok(Some(state));
         }
-        let group = request.group_id.clone();
-        let topic = OffsetCommitRequestTopic::default()
+        let partitions = self.partitions_of(&request.topic).await?;
+        let offsets = OffsetCommitRequestTopic::default()
             .with_name(topic_name(&request.topic))
             .with_partitions(
                 request
@@ -335,21 +335,13 @@ impl Admin {
                     })
                     .collect(),
             );
-        self.with_coordinator(&group, |coordinator| {
-            let topic = topic.clone();
-            let group = group.clone();
+        let group = &request.group_id;
+        let topic = &request.topic;
+        self.with_coordinator(group, |coordinator| {
+            let partitions = partitions.clone();
+            let offsets = offsets.clone();
             async move {
-                let version = version_in::<OffsetCommitRequest>(&coordinator, 2, 8)?;
-                let commit = OffsetCommitRequest::default()
-                    .with_group_id(GroupId(str_bytes(&group)))
-                    .with_generation_id_or_member_epoch(-1)
-                    .with_retention_time_ms(-1)
-                    .with_topics(vec![topic]);
-                let response = coordinator.send_at(&commit, version).await?;
-                for partition in response.topics.iter().flat_map(|t| &t.partitions) {
-                    check(partition.error_code)?;
-                }
-                Ok(())
+                member::commit_as_member(&coordinator, group, topic, partitions, offsets).await
             }
         })
         .await?;
