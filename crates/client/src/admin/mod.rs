@@ -138,3 +138,68 @@ fn str_bytes(value: &str) -> StrBytes {
 fn as_string<S: Serializer>(value: &i64, serializer: S) -> std::result::Result<S::Ok, S::Error> {
     serializer.collect_str(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::ClusterOptions;
+    use crate::connection::ConnectionOptions;
+    use std::time::Duration;
+
+    fn admin() -> Admin {
+        let cluster = Cluster::new(ClusterOptions {
+            brokers: vec![],
+            connection: ConnectionOptions::default(),
+            metadata_max_age: Duration::ZERO,
+        });
+        Admin::new(Arc::new(cluster), RetryOptions::TEST_DEFAULT)
+    }
+
+    fn protocol(error: ResponseError) -> Error {
+        Error::Protocol {
+            error,
+            message: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_only_the_listed_errors_and_connection_failures() {
+        let admin = admin();
+        let listed = [
+            ResponseError::NotCoordinator,
+            ResponseError::CoordinatorLoadInProgress,
+        ];
+        let mut failures = vec![
+            protocol(ResponseError::NotCoordinator),
+            Error::connection("b:1", "refused"),
+            protocol(ResponseError::CoordinatorLoadInProgress),
+        ];
+        let mut attempts = 0;
+        let value = admin
+            .retrying(&listed, || {
+                attempts += 1;
+                let next = failures.pop();
+                async move { next.map_or(Ok(attempts), Err) }
+            })
+            .await
+            .unwrap();
+        assert_eq!(value, 4, "three failures retried, then success");
+
+        let mut attempts = 0;
+        let bailed = admin
+            .retrying(&listed, || {
+                attempts += 1;
+                async { Err::<(), _>(protocol(ResponseError::LeaderNotAvailable)) }
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(attempts, 1, "a retriable error not listed ends the call");
+        assert!(matches!(
+            bailed,
+            RetryError::NonRetriable(Error::Protocol {
+                error: ResponseError::LeaderNotAvailable,
+                ..
+            })
+        ));
+    }
+}
