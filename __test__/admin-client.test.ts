@@ -1,6 +1,7 @@
 // ferrokafka's admin client against kafkajs's, on the same broker: every admin operation is run
 // by both, and what each observed (value or error) must be the same once generated names are
 // normalised. Runs on createBroker() and on Apache Kafka 4.x.
+import * as kafkajsModule from 'kafkajs'
 import { Admin as KafkaJSAdmin, Consumer, Kafka as KafkaJS, logLevel } from 'kafkajs'
 import {
   Admin,
@@ -130,7 +131,8 @@ describeTargets('admin client differential on %s', 1, (bootstrap) => {
       return topics.map((t: any) => ({ ...t, partitions: sortedBy(t.partitions, (p: any) => p.partitionId) }))
     })
     expect(metadata).toMatchObject({ value: [{ name: topic.label, partitions: [{ partitionId: 0 }, { partitionId: 1 }, { partitionId: 2 }] }] })
-    await same(pair, (admin) => admin.fetchTopicMetadata({ topics: [uniqueName('missing')] }).catch((e: Error) => { throw e }))
+    const missing = await same(pair, (admin) => admin.fetchTopicMetadata({ topics: [uniqueName('missing')] }))
+    expect(missing).toMatchObject({ error: { type: 'UNKNOWN_TOPIC_OR_PARTITION' } })
     const cluster = await same(pair, (admin) => admin.describeCluster())
     expect(cluster).toMatchObject({ value: { brokers: [{ host: '127.0.0.1' }] } })
   })
@@ -362,6 +364,13 @@ describe('admin client arguments and events', () => {
   test.each(invalid)('%s: the same error class and message as kafkajs', async (_, call) => {
     const observed = await same(pair, (admin) => call(admin))
     expect(observed).toHaveProperty('error.class')
+  })
+
+  test('the admin constants have kafkajs\'s values', () => {
+    const ours = { ConfigResourceTypes, ConfigSource, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes }
+    for (const [name, values] of Object.entries(ours)) {
+      expect({ [name]: values }).toEqual({ [name]: (kafkajsModule as Record<string, unknown>)[name] })
+    }
   })
 
   test('connect and disconnect events, and the event names', async () => {
