@@ -372,6 +372,235 @@ export type ConsumerRunConfig = {
   partitionsConsumedConcurrently?: number
   eachBatch?: EachBatchHandler
   eachMessage?: EachMessageHandler
+// The admin client (kafka.admin()), typed as kafkajs types it.
+
+export interface AdminConfig {
+  retry?: RetryOptions
+}
+
+export interface IResourceConfigEntry {
+  name: string
+  value: string
+}
+
+export interface ReplicaAssignment {
+  partition: number
+  replicas: Array<number>
+}
+
+export interface ITopicConfig {
+  topic: string
+  numPartitions?: number
+  replicationFactor?: number
+  replicaAssignment?: ReplicaAssignment[]
+  configEntries?: IResourceConfigEntry[]
+}
+
+export interface ITopicPartitionConfig {
+  topic: string
+  count: number
+  assignments?: Array<Array<number>>
+}
+
+export interface ITopicMetadata {
+  name: string
+  partitions: PartitionMetadata[]
+}
+
+export interface PartitionReassignment {
+  topic: string
+  partitionAssignment: Array<ReplicaAssignment>
+}
+
+export declare enum AclResourceTypes {
+  UNKNOWN = 0,
+  ANY = 1,
+  TOPIC = 2,
+  GROUP = 3,
+  CLUSTER = 4,
+  TRANSACTIONAL_ID = 5,
+  DELEGATION_TOKEN = 6,
+}
+
+export declare enum ConfigResourceTypes {
+  UNKNOWN = 0,
+  TOPIC = 2,
+  BROKER = 4,
+  BROKER_LOGGER = 8,
+}
+
+export declare enum ConfigSource {
+  UNKNOWN = 0,
+  TOPIC_CONFIG = 1,
+  DYNAMIC_BROKER_CONFIG = 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG = 3,
+  STATIC_BROKER_CONFIG = 4,
+  DEFAULT_CONFIG = 5,
+  DYNAMIC_BROKER_LOGGER_CONFIG = 6,
+}
+
+export declare enum AclPermissionTypes {
+  UNKNOWN = 0,
+  ANY = 1,
+  DENY = 2,
+  ALLOW = 3,
+}
+
+export declare enum AclOperationTypes {
+  UNKNOWN = 0,
+  ANY = 1,
+  ALL = 2,
+  READ = 3,
+  WRITE = 4,
+  CREATE = 5,
+  DELETE = 6,
+  ALTER = 7,
+  DESCRIBE = 8,
+  CLUSTER_ACTION = 9,
+  DESCRIBE_CONFIGS = 10,
+  ALTER_CONFIGS = 11,
+  IDEMPOTENT_WRITE = 12,
+}
+
+export declare enum ResourcePatternTypes {
+  UNKNOWN = 0,
+  ANY = 1,
+  MATCH = 2,
+  LITERAL = 3,
+  PREFIXED = 4,
+}
+
+export interface ResourceConfigQuery {
+  type: ConfigResourceTypes
+  name: string
+  configNames?: string[]
+}
+
+export interface ConfigSynonyms {
+  configName: string
+  configValue: string
+  configSource: ConfigSource
+}
+
+export interface ConfigEntries {
+  configName: string
+  configValue: string
+  isDefault: boolean
+  configSource: ConfigSource
+  isSensitive: boolean
+  readOnly: boolean
+  configSynonyms: ConfigSynonyms[]
+}
+
+export interface DescribeConfigResponse {
+  resources: {
+    configEntries: ConfigEntries[]
+    errorCode: number
+    errorMessage: string
+    resourceName: string
+    resourceType: ConfigResourceTypes
+  }[]
+  throttleTime: number
+}
+
+export interface IResourceConfig {
+  type: ConfigResourceTypes
+  name: string
+  configEntries: IResourceConfigEntry[]
+}
+
+export type AdminEvents = {
+  CONNECT: 'admin.connect'
+  DISCONNECT: 'admin.disconnect'
+  REQUEST: 'admin.network.request'
+  REQUEST_TIMEOUT: 'admin.network.request_timeout'
+  REQUEST_QUEUE_SIZE: 'admin.network.request_queue_size'
+}
+
+export type PartitionOffset = {
+  partition: number
+  offset: string
+}
+
+export type SeekEntry = PartitionOffset
+
+export type FetchOffsetsPartition = PartitionOffset & { metadata: string | null }
+
+export interface Acl {
+  principal: string
+  host: string
+  operation: AclOperationTypes
+  permissionType: AclPermissionTypes
+}
+
+export interface AclResource {
+  resourceType: AclResourceTypes
+  resourceName: string
+  resourcePatternType: ResourcePatternTypes
+}
+
+export type AclEntry = Acl & AclResource
+
+export type DescribeAclResource = AclResource & {
+  acls: Acl[]
+}
+
+export interface DescribeAclResponse {
+  throttleTime: number
+  errorCode: number
+  errorMessage?: string
+  resources: DescribeAclResource[]
+}
+
+export interface AclFilter {
+  resourceType: AclResourceTypes
+  resourceName?: string
+  resourcePatternType: ResourcePatternTypes
+  principal?: string
+  host?: string
+  operation: AclOperationTypes
+  permissionType: AclPermissionTypes
+}
+
+export interface MatchingAcl {
+  errorCode: number
+  errorMessage?: string
+  resourceType: AclResourceTypes
+  resourceName: string
+  resourcePatternType: ResourcePatternTypes
+  principal: string
+  host: string
+  operation: AclOperationTypes
+  permissionType: AclPermissionTypes
+}
+
+export interface DeleteAclFilterResponses {
+  errorCode: number
+  errorMessage?: string
+  matchingAcls: MatchingAcl[]
+}
+
+export interface DeleteAclResponse {
+  throttleTime: number
+  filterResponses: DeleteAclFilterResponses[]
+}
+
+export type TopicPartitions = { topic: string; partitions: number[] }
+
+export interface OngoingPartitionReassignment {
+  partitionIndex: number
+  replicas: number[]
+  addingReplicas?: number[]
+  removingReplicas?: number[]
+}
+
+export interface OngoingTopicReassignment {
+  topic: string
+  partitions: OngoingPartitionReassignment[]
+}
+
+export interface ListPartitionReassignmentsResponse {
+  topics: OngoingTopicReassignment[]
 }
 
 export type MemberDescription = {
@@ -381,6 +610,15 @@ export type MemberDescription = {
   memberAssignment: Buffer
   memberMetadata: Buffer
 }
+
+export type ConsumerGroupState =
+  | 'Unknown'
+  | 'PreparingRebalance'
+  | 'CompletingRebalance'
+  | 'Stable'
+  | 'Dead'
+  | 'Empty'
+
 export type GroupDescription = {
   groupId: string
   members: MemberDescription[]
@@ -469,12 +707,120 @@ export type Consumer = {
   on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
   logger(): Logger
   readonly events: ConsumerEvents
+  state: ConsumerGroupState
+}
+
+export type GroupDescriptions = {
+  groups: GroupDescription[]
+}
+
+export type GroupOverview = {
+  groupId: string
+  protocolType: string
+}
+
+export type DeleteGroupsResult = {
+  groupId: string
+  errorCode?: number
+  error?: KafkaJSProtocolError
+}
+
+export type RequestEvent = InstrumentationEvent<{
+  apiKey: number
+  apiName: string
+  apiVersion: number
+  broker: string
+  clientId: string
+  correlationId: number
+  createdAt: number
+  duration: number
+  pendingDuration: number
+  sentAt: number
+  size: number
+}>
+export type RequestTimeoutEvent = InstrumentationEvent<{
+  apiKey: number
+  apiName: string
+  apiVersion: number
+  broker: string
+  clientId: string
+  correlationId: number
+  createdAt: number
+  pendingDuration: number
+  sentAt: number
+}>
+export type RequestQueueSizeEvent = InstrumentationEvent<{
+  broker: string
+  clientId: string
+  queueSize: number
+}>
+
+export type Admin = {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  listTopics(): Promise<string[]>
+  createTopics(options: {
+    validateOnly?: boolean
+    waitForLeaders?: boolean
+    timeout?: number
+    topics: ITopicConfig[]
+  }): Promise<boolean>
+  deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void>
+  createPartitions(options: {
+    validateOnly?: boolean
+    timeout?: number
+    topicPartitions: ITopicPartitionConfig[]
+  }): Promise<boolean>
+  fetchTopicMetadata(options?: { topics: string[] }): Promise<{ topics: Array<ITopicMetadata> }>
+  fetchOffsets(options: {
+    groupId: string
+    topics?: string[]
+    resolveOffsets?: boolean
+  }): Promise<Array<{ topic: string; partitions: FetchOffsetsPartition[] }>>
+  fetchTopicOffsets(topic: string): Promise<Array<SeekEntry & { high: string; low: string }>>
+  fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<Array<SeekEntry>>
+  describeCluster(): Promise<{
+    brokers: Array<{ nodeId: number; host: string; port: number }>
+    controller: number | null
+    clusterId: string
+  }>
+  setOffsets(options: { groupId: string; topic: string; partitions: SeekEntry[] }): Promise<void>
+  resetOffsets(options: { groupId: string; topic: string; earliest: boolean }): Promise<void>
+  describeConfigs(configs: {
+    resources: ResourceConfigQuery[]
+    includeSynonyms: boolean
+  }): Promise<DescribeConfigResponse>
+  alterConfigs(configs: { validateOnly: boolean; resources: IResourceConfig[] }): Promise<any>
+  listGroups(): Promise<{ groups: GroupOverview[] }>
+  deleteGroups(groupIds: string[]): Promise<DeleteGroupsResult[]>
+  describeGroups(groupIds: string[]): Promise<GroupDescriptions>
+  describeAcls(options: AclFilter): Promise<DescribeAclResponse>
+  deleteAcls(options: { filters: AclFilter[] }): Promise<DeleteAclResponse>
+  createAcls(options: { acl: AclEntry[] }): Promise<boolean>
+  deleteTopicRecords(options: { topic: string; partitions: SeekEntry[] }): Promise<void>
+  alterPartitionReassignments(request: {
+    topics: PartitionReassignment[]
+    timeout?: number
+  }): Promise<void>
+  listPartitionReassignments(request: {
+    topics?: TopicPartitions[]
+    timeout?: number
+  }): Promise<ListPartitionReassignmentsResponse>
+  logger(): Logger
+  on(eventName: AdminEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['REQUEST'], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['REQUEST_QUEUE_SIZE'], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['REQUEST_TIMEOUT'], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents[keyof AdminEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
+  readonly events: AdminEvents
 }
 
 export declare class Kafka {
   constructor(config: KafkaConfig)
   producer(config?: ProducerConfig): Producer
   consumer(config: ConsumerConfig): Consumer
+  admin(config?: AdminConfig): Admin
   logger(): Logger
 }
 

@@ -1,5 +1,5 @@
 // ferrokafka: the public CommonJS entry. Exports kafkajs's API (Kafka, logLevel, Partitioners,
-// CompressionTypes, CompressionCodecs and the error classes) and createBroker.
+// CompressionTypes, CompressionCodecs, the admin constants and the error classes) and createBroker.
 'use strict'
 
 const { createBroker, Broker } = require('./lib/broker')
@@ -9,6 +9,7 @@ const { Partitioners } = require('./lib/partitioners')
 const { CompressionTypes, CompressionCodecs } = require('./lib/compression')
 const { classes } = require('./lib/errors')
 const { PartitionAssigners, AssignerProtocol } = require('./lib/assigners')
+const adminConstants = require('./lib/admin-constants')
 
 module.exports = {
   Kafka,
@@ -18,6 +19,7 @@ module.exports = {
   logLevel,
   CompressionTypes,
   CompressionCodecs,
+  ...adminConstants,
   ...classes,
   createBroker,
   Broker

@@ -9,6 +9,12 @@ export const {
   logLevel,
   CompressionTypes,
   CompressionCodecs,
+  ConfigResourceTypes,
+  ConfigSource,
+  AclResourceTypes,
+  AclOperationTypes,
+  AclPermissionTypes,
+  ResourcePatternTypes,
   createBroker,
   Broker
 } = ferrokafka

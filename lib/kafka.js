@@ -8,6 +8,7 @@ const { retrySettings } = require('./retry')
 const { createProducer } = require('./producer')
 const { createConsumer } = require('./consumer')
 const { PartitionAssigners, nativeAssigner } = require('./assigners')
+const { createAdmin } = require('./admin')
 const { Partitioners } = require('./partitioners')
 
 const DEFAULT_METADATA_MAX_AGE = 300000
@@ -159,6 +160,11 @@ class Kafka {
       rackId,
       groupInstanceId
     })
+  }
+
+  /** An admin client; `retry` is layered over the client's retry options. */
+  admin ({ retry } = {}) {
+    return createAdmin({ cluster: this.#cluster, logger: this.#logger, retry: retrySettings(this.#retry, retry) })
   }
 
   /** The client's root logger. */

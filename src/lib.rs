@@ -5,6 +5,7 @@
 // as unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod admin;
 mod broker;
 mod cli;
 mod consumer;

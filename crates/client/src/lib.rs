@@ -4,6 +4,7 @@
 //! metadata, producer, consumer and admin build on it. The addon in `src/` only converts
 //! arguments and hands results back to JavaScript.
 
+pub mod admin;
 mod cluster;
 mod connection;
 pub mod consumer;

@@ -57,6 +57,11 @@ pub fn message_versions(key: ApiKey) -> Option<VersionRange> {
         DescribeProducers => DescribeProducersRequest, DescribeProducersResponse;
         DescribeTransactions => DescribeTransactionsRequest, DescribeTransactionsResponse;
         ListTransactions => ListTransactionsRequest, ListTransactionsResponse;
+        CreateAcls => CreateAclsRequest, CreateAclsResponse;
+        DescribeAcls => DescribeAclsRequest, DescribeAclsResponse;
+        DeleteAcls => DeleteAclsRequest, DeleteAclsResponse;
+        AlterPartitionReassignments => AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse;
+        ListPartitionReassignments => ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse;
     }
 }
 
