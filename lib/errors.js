@@ -215,6 +215,12 @@ function protocolError (code) {
   return new KafkaJSProtocolError(describeErrorCode(code))
 }
 
+/** `host:port` as kafkajs keeps them: the host, and the port as a number. */
+function splitAddress (address = '') {
+  const at = address.lastIndexOf(':')
+  return at < 0 ? [address, undefined] : [address.slice(0, at), Number(address.slice(at + 1))]
+}
+
 /** The kafkajs error for a failure reported by the native client (see src/client.rs). */
 function fromFailure (failure) {
   let error
@@ -222,6 +228,11 @@ function fromFailure (failure) {
     case 'connection':
       error = new KafkaJSConnectionError(failure.message, { broker: failure.broker, code: failure.errno })
       break
+    case 'closed': {
+      const [host, port] = splitAddress(failure.broker)
+      error = new KafkaJSConnectionClosedError(failure.message, { host, port })
+      break
+    }
     case 'timeout':
       error = new KafkaJSRequestTimeoutError(failure.message, { broker: failure.broker })
       break

@@ -8,7 +8,7 @@ use napi_derive::napi;
 /// Why an operation failed, in the terms kafkajs's error classes need.
 #[napi(object)]
 pub struct Failure {
-    /// `connection`, `timeout`, `protocol`, `unsupported` or `encoding`.
+    /// `connection`, `closed`, `timeout`, `protocol`, `unsupported`, `encoding` or `invalid`.
     pub kind: String,
     pub message: String,
     /// `host:port` of the broker involved, when known.
@@ -41,8 +41,13 @@ impl Failure {
             retry_time: None,
         };
         match error {
-            ClientError::Connection { broker, code, .. } => {
-                failure.kind = "connection".into();
+            ClientError::Connection {
+                broker,
+                code,
+                closed,
+                ..
+            } => {
+                failure.kind = if closed { "closed" } else { "connection" }.into();
                 failure.broker = (!broker.is_empty()).then_some(broker);
                 failure.errno = code.map(str::to_string);
             }

@@ -18,6 +18,11 @@ export interface ExternalBroker {
   close(): Promise<void>
 }
 
+/** An Apache Kafka that can also be restarted on the same port with the same data. */
+export interface RestartableBroker extends ExternalBroker {
+  restart(): Promise<void>
+}
+
 /** One JSON line a peer program printed. */
 export interface PeerLine {
   type: string
@@ -69,7 +74,7 @@ function exited(pid: number): boolean {
   }
 }
 
-async function startScript(name: string, script: string, args: string[]): Promise<ExternalBroker> {
+async function startScript(name: string, script: string, args: string[]): Promise<ExternalBroker & { dir: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), `ferrokafka-${name.replace(/\W+/g, '-')}-`))
   try {
     await run('bash', [script, dir, ...args], { timeoutMs: 100_000 })
@@ -78,11 +83,12 @@ async function startScript(name: string, script: string, args: string[]): Promis
     throw error
   }
   const bootstrap = readFileSync(path.join(dir, 'addr'), 'utf8').trim().split('\n')[0]
-  const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'))
   return {
     name,
     brokers: [bootstrap],
+    dir,
     async close () {
+      const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'))
       try {
         process.kill(pid, 'SIGKILL')
       } catch {
@@ -95,10 +101,24 @@ async function startScript(name: string, script: string, args: string[]): Promis
   }
 }
 
-/** Starts a single-node KRaft Apache Kafka 4.x on 127.0.0.1 (peers/kafka/start.sh). */
-export function startApacheKafka(properties: string[] = []): Promise<ExternalBroker> {
+/**
+ * Starts a single-node KRaft Apache Kafka 4.x on 127.0.0.1 (peers/kafka/start.sh); `restart()`
+ * stops it cleanly and serves the same data on the same port again (peers/kafka/serve.sh).
+ */
+export async function startApacheKafka(properties: string[] = []): Promise<RestartableBroker> {
   requireFile(path.join(cache, 'kafka', 'libs', '.pom.xml'), 'Apache Kafka')
-  return startScript('Apache Kafka', path.join(peersDir, 'kafka', 'start.sh'), properties)
+  const started = await startScript('Apache Kafka', path.join(peersDir, 'kafka', 'start.sh'), properties)
+  const dir = started.dir
+  return {
+    ...started,
+    async restart () {
+      const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'))
+      process.kill(pid, 'SIGTERM')
+      const deadline = Date.now() + 60_000
+      while (!exited(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      await run('bash', [path.join(peersDir, 'kafka', 'serve.sh'), dir], { timeoutMs: 100_000 })
+    }
+  }
 }
 
 /** Starts librdkafka's mock cluster (shared/tools/rdmock), e.g. startRdmock(['-t', 'orders:3']). */

@@ -48,24 +48,9 @@ group.initial.rebalance.delay.ms=0
 EOF
 for kv in "$@"; do echo "$kv" >> "$dir/server.properties"; done
 
-jvm=(java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
-  -Dlog4j2.configurationFile="$here/log4j2.properties" -cp "$libs/*")
+source "$here/jvm.sh"
 : > "$dir/addr"
 rm -rf "$dir/data"
 "${jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$dir/server.properties" \
   > "$dir/log" 2>&1 < /dev/null || { cat "$dir/log" >&2; exit 1; }
-"${jvm[@]}" kafka.Kafka "$dir/server.properties" >> "$dir/log" 2>&1 < /dev/null &
-echo $! > "$dir/pid"
-
-# Ready once the broker has logged its start (listeners open, metadata caught up).
-for _ in $(seq 1 600); do
-  if grep -q 'Kafka Server started' "$dir/log"; then
-    echo "127.0.0.1:$port" | tee "$dir/addr"
-    exit 0
-  fi
-  kill -0 "$(cat "$dir/pid")" 2>/dev/null || { cat "$dir/log" >&2; exit 1; }
-  sleep 0.1
-done
-kill "$(cat "$dir/pid")" 2>/dev/null || true
-cat "$dir/log" >&2
-echo "Apache Kafka did not start in 60s" >&2; exit 1
+"$here/serve.sh" "$dir"

@@ -133,10 +133,19 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// Connects to `address` (`host:port`) and negotiates API versions.
     pub async fn connect(address: &str, options: ConnectionOptions) -> Result<Connection> {
-        let stream = tokio::time::timeout(options.connect_timeout, TcpStream::connect(address))
+        let opening = async {
+            let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+            let resolved: Vec<_> = tokio::net::lookup_host(address)
+                .await
+                .map_err(|_| Error::not_found(address, host))?
+                .collect();
+            TcpStream::connect(&resolved[..])
+                .await
+                .map_err(|e| Error::socket(address, "connect", &e))
+        };
+        let stream = tokio::time::timeout(options.connect_timeout, opening)
             .await
-            .map_err(|_| Error::connection(address, "Connection timeout"))?
-            .map_err(|e| Error::socket(address, "connect", &e))?;
+            .map_err(|_| Error::connection(address, "Connection timeout"))??;
         let _ = stream.set_nodelay(true);
         let (read_half, write_half) = stream.into_split();
         let shared = Arc::new(Shared::default());
@@ -303,7 +312,7 @@ impl Connection {
     }
 
     fn closed(&self) -> Error {
-        Error::connection(&self.address, "Closed connection")
+        Error::closed(&self.address)
     }
 
     fn timed_out(&self, api: ApiKey, version: i16) -> Error {
@@ -418,7 +427,7 @@ async fn read_frames(
         let frame = match frames.next().await {
             Some(Ok(frame)) => frame.freeze(),
             Some(Err(error)) => break Error::socket(&address, "read", &error),
-            None => break Error::connection(&address, "Closed connection"),
+            None => break Error::closed(&address),
         };
         if frame.len() < 4 {
             break Error::Encoding("response shorter than its header".to_string());

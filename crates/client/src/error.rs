@@ -6,13 +6,15 @@ use kafka_protocol::messages::ApiKey;
 /// A client operation's failure.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
-    /// The broker could not be reached, or the connection broke (KafkaJSConnectionError).
+    /// The broker could not be reached, or the connection broke (KafkaJSConnectionError;
+    /// KafkaJSConnectionClosedError when `closed`: the broker closed it under a request).
     /// `code` is the socket error's name as Node.js reports it (`ECONNREFUSED`, ...).
     #[error("{message}")]
     Connection {
         broker: String,
         code: Option<&'static str>,
         message: String,
+        closed: bool,
     },
     /// No response within the request timeout (KafkaJSRequestTimeoutError).
     #[error("Request {api:?}(key: {}, version: {version}) timed out", *api as i16)]
@@ -56,6 +58,27 @@ impl Error {
             broker: broker.to_string(),
             code: None,
             message: message.into(),
+            closed: false,
+        }
+    }
+
+    /// The connection to `broker` closed while requests were outstanding.
+    pub fn closed(broker: &str) -> Error {
+        Error::Connection {
+            broker: broker.to_string(),
+            code: None,
+            message: "Closed connection".to_string(),
+            closed: true,
+        }
+    }
+
+    /// `host` did not resolve, worded as Node.js's `getaddrinfo ENOTFOUND <host>`.
+    pub fn not_found(broker: &str, host: &str) -> Error {
+        Error::Connection {
+            broker: broker.to_string(),
+            code: Some("ENOTFOUND"),
+            message: format!("Connection error: getaddrinfo ENOTFOUND {host}"),
+            closed: false,
         }
     }
 
@@ -71,6 +94,7 @@ impl Error {
             broker: broker.to_string(),
             code,
             message: format!("Connection error: {detail}"),
+            closed: false,
         }
     }
 

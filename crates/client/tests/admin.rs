@@ -65,6 +65,8 @@ async fn produce(broker: &Broker, topic: &str, partition: i32, count: usize) {
             retry: RETRY,
             allow_auto_topic_creation: false,
             partitioner: PartitionerKind::Default,
+            max_in_flight: 1,
+            linger: std::time::Duration::ZERO,
         },
     );
     let messages = (0..count)

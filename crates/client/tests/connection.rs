@@ -53,7 +53,9 @@ async fn refused_connection_is_a_connection_error() {
             broker,
             code,
             message,
+            closed,
         } => {
+            assert!(!closed);
             assert_eq!(broker, &address);
             assert_eq!(*code, Some("ECONNREFUSED"));
             assert_eq!(
@@ -64,6 +66,23 @@ async fn refused_connection_is_a_connection_error() {
         other => panic!("{other:?}"),
     }
     assert!(error.is_retriable());
+}
+
+#[tokio::test]
+async fn an_unknown_host_is_enotfound_as_node_names_it() {
+    let error = Connection::connect("no-such-host.invalid:9092", ConnectionOptions::default())
+        .await
+        .unwrap_err();
+    match &error {
+        Error::Connection { code, message, .. } => {
+            assert_eq!(*code, Some("ENOTFOUND"));
+            assert_eq!(
+                message,
+                "Connection error: getaddrinfo ENOTFOUND no-such-host.invalid"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -45,6 +45,17 @@ pub struct Planned {
     pub chunks: Vec<(Arc<str>, i32, Chunk)>,
 }
 
+impl Planned {
+    /// The id of `topic`, as the parts carry it.
+    pub fn topic_id(&self, parts: &[Part], topic: &str) -> Uuid {
+        self.chunks
+            .iter()
+            .find(|(t, _, _)| &**t == topic)
+            .and_then(|(_, _, chunk)| chunk.slices.first())
+            .map_or_else(Uuid::nil, |slice| parts[slice.part].topic_id)
+    }
+}
+
 /// A topic and partition.
 type PartitionKey = (Arc<str>, i32);
 
@@ -114,7 +125,7 @@ pub fn plan(parts: &[Part]) -> Vec<Planned> {
     requests
 }
 
-/// Writes `planned` as a Produce request; `topic_id` gives the id Produce v13+ names topics by.
+/// Writes `planned` as a Produce request.
 pub fn encode(
     planned: &Planned,
     parts: &[Part],
@@ -122,7 +133,6 @@ pub fn encode(
     timeout_ms: i32,
     compression: Compression,
     version: i16,
-    topic_id: impl Fn(&str) -> Uuid,
 ) -> Result<ProduceRequest> {
     let mut topics: Vec<TopicProduceData> = Vec::new();
     for (topic, partition, chunk) in &planned.chunks {
@@ -166,7 +176,7 @@ pub fn encode(
                     .with_name(TopicName(StrBytes::from_string(topic.to_string())))
                     .with_partition_data(vec![data]);
                 if version >= 13 {
-                    entry.topic_id = topic_id(topic);
+                    entry.topic_id = planned.topic_id(parts, topic);
                 }
                 topics.push(entry);
             }
@@ -190,6 +200,7 @@ mod tests {
         };
         Part {
             topic: topic.into(),
+            topic_id: Uuid::nil(),
             partition,
             messages: Arc::new(vec![message; count]),
         }

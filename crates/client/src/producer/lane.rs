@@ -9,11 +9,10 @@ use std::time::Duration;
 use kafka_protocol::messages::ProduceRequest;
 use kafka_protocol::records::Compression;
 use tokio::sync::{mpsc, oneshot, Semaphore};
-use uuid::Uuid;
 
 use super::batches::{encode, plan, Planned};
 use super::{Part, RecordMetadata};
-use crate::cluster::{Cluster, Metadata};
+use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 
 /// The request-level settings sends must share to travel in one request.
@@ -129,18 +128,12 @@ async fn dispatch(
         replies.push(submission.reply);
     }
     let planned = plan(&parts);
-    let (responses, metadata) = queue_requests(cluster, leader, &planned, &parts, key).await;
+    let responses = queue_requests(cluster, leader, &planned, &parts, key).await;
     async move {
         let mut outcomes: Vec<Option<Outcome>> = vec![None; parts.len()];
         let answers = futures::future::join_all(responses).await;
-        let topic_id = |topic: &str| {
-            metadata
-                .as_ref()
-                .and_then(|m| m.topics.get(topic))
-                .map(|t| t.id)
-        };
         for (request, answer) in planned.iter().zip(answers) {
-            record(request, answer, &parts, &topic_id, &mut outcomes);
+            record(request, answer, &parts, &mut outcomes);
         }
         let mut per_submission: Vec<Vec<Outcome>> = replies.iter().map(|_| Vec::new()).collect();
         for (owner, outcome) in owners.into_iter().zip(outcomes) {
@@ -154,11 +147,8 @@ async fn dispatch(
 
 type Answer = Result<Option<kafka_protocol::messages::ProduceResponse>>;
 
-/// The response futures of a round's requests, and the metadata they were sent with.
-type Queued = (
-    Vec<futures::future::BoxFuture<'static, Answer>>,
-    Option<Arc<Metadata>>,
-);
+/// The response futures of a round's requests.
+type Queued = Vec<futures::future::BoxFuture<'static, Answer>>;
 
 /// Queues one Produce request per planned request; each future resolves with its response
 /// (`None` with acks=0) or the error that stopped it.
@@ -174,19 +164,14 @@ async fn queue_requests(
     };
     let opened = async {
         let connection = cluster.connection_to_node(leader).await?;
-        let metadata = cluster.metadata().await?;
         let version = connection.version_of::<ProduceRequest>()?;
-        Ok::<_, Error>((connection, metadata, version))
+        Ok::<_, Error>((connection, version))
     };
-    let (connection, metadata, version) = match opened.await {
+    let (connection, version) = match opened.await {
         Ok(opened) => opened,
-        Err(error) => {
-            let failed = planned.iter().map(|_| ready(Err(error.clone()))).collect();
-            return (failed, None);
-        }
+        Err(error) => return planned.iter().map(|_| ready(Err(error.clone()))).collect(),
     };
-    let topic_id = |topic: &str| metadata.topics.get(topic).map(|t| t.id).unwrap_or_default();
-    let queued = planned
+    planned
         .iter()
         .map(|request| {
             let encoded = encode(
@@ -196,7 +181,6 @@ async fn queue_requests(
                 key.timeout_ms,
                 key.compression,
                 version,
-                topic_id,
             );
             let request = match encoded {
                 Ok(request) => request,
@@ -210,19 +194,12 @@ async fn queue_requests(
                 Err(error) => ready(Err(error)),
             }
         })
-        .collect();
-    (queued, Some(metadata))
+        .collect()
 }
 
 /// Records what `answer` says about each part in `request`. A part's first acknowledged batch
 /// gives its metadata; any failure fails the part.
-fn record(
-    request: &Planned,
-    answer: Answer,
-    parts: &[Part],
-    topic_id: &dyn Fn(&str) -> Option<Uuid>,
-    outcomes: &mut [Option<Outcome>],
-) {
+fn record(request: &Planned, answer: Answer, parts: &[Part], outcomes: &mut [Option<Outcome>]) {
     let response = match answer {
         Ok(Some(response)) => response,
         Ok(None) => return,
@@ -242,7 +219,7 @@ fn record(
             .iter()
             .filter(|t| {
                 t.name.0.as_str() == &**topic
-                    || (t.name.0.is_empty() && Some(t.topic_id) == topic_id(topic))
+                    || (t.name.0.is_empty() && t.topic_id == request.topic_id(parts, topic))
             })
             .flat_map(|t| &t.partition_responses)
             .find(|p| p.index == *partition);

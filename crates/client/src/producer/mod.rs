@@ -15,6 +15,7 @@ use kafka_protocol::error::ResponseError;
 use kafka_protocol::records::Compression;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 use lane::{LaneOptions, Outcome, RequestKey, Submission};
 
@@ -76,6 +77,8 @@ pub struct ProducerOptions {
 #[derive(Debug, Clone)]
 pub(crate) struct Part {
     topic: Arc<str>,
+    /// The topic's id, which Produce v13+ names topics by.
+    topic_id: Uuid,
     partition: i32,
     messages: Arc<Vec<Message>>,
 }
@@ -165,7 +168,7 @@ impl Producer {
         topic_messages: Vec<TopicMessages>,
     ) -> Result<Vec<Part>> {
         let mut per_partition: BTreeMap<(usize, i32), Vec<Message>> = BTreeMap::new();
-        let mut names: Vec<Arc<str>> = Vec::new();
+        let mut names: Vec<(Arc<str>, Uuid)> = Vec::new();
         for (topic_index, group) in topic_messages.into_iter().enumerate() {
             let topic = metadata
                 .topics
@@ -192,12 +195,13 @@ impl Producer {
                     .or_default()
                     .push(message);
             }
-            names.push(group.topic.into());
+            names.push((group.topic.into(), topic.id));
         }
         Ok(per_partition
             .into_iter()
             .map(|((topic_index, partition), messages)| Part {
-                topic: names[topic_index].clone(),
+                topic: names[topic_index].0.clone(),
+                topic_id: names[topic_index].1,
                 partition,
                 messages: Arc::new(messages),
             })
