@@ -413,6 +413,27 @@ describe('producer errors', () => {
 
   // kafkajs itself times out the first ApiVersions and then wrongly reports itself connected, so
   // this case is checked against kafkajs's error classes rather than its outcome.
+  it('reports a host that does not resolve as kafkajs does (ENOTFOUND)', async () => {
+    const config = { brokers: ['no-such-host.invalid:9092'], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 10 } }
+    const ours = await rejection(new Kafka(config).producer().connect())
+    const theirs = await rejection(new kafkajsModule.Kafka(config).producer().connect())
+    expect(shape(ours)).toEqual(shape(theirs))
+    expect(ours.cause.code).toBe('ENOTFOUND')
+  })
+
+  it('reports a broker that closes the connection under a request as kafkajs does', async () => {
+    const closing = createServer((socket) => { socket.once('data', () => socket.destroy()) })
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve))
+    const address = `127.0.0.1:${(closing.address() as AddressInfo).port}`
+    const config = { brokers: [address], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 10 } }
+    const ours = await rejection(new Kafka(config).producer().connect())
+    const theirs = await rejection(new kafkajsModule.Kafka(config).producer().connect())
+    await new Promise((resolve) => closing.close(resolve))
+    expect(shape(ours)).toEqual(shape(theirs))
+    expect(ours.cause.name).toBe('KafkaJSConnectionClosedError')
+    expect({ host: ours.cause.host, port: ours.cause.port }).toEqual({ host: theirs.cause.host, port: theirs.cause.port })
+  })
+
   it('reports a broker that never answers as kafkajs\'s request timeout after the retries', async () => {
     const sockets: Socket[] = []
     const silent = createServer((socket) => { sockets.push(socket) })
