@@ -170,7 +170,14 @@ export interface ProducerConfig {
   /** Not supported yet: a value is rejected with KafkaJSNotImplemented. */
   transactionalId?: string
   transactionTimeout?: number
-  maxInFlightRequests?: number
+  /** Produce requests in flight per broker; `null` (the default) means no limit. */
+  maxInFlightRequests?: number | null
+  /**
+   * Beyond kafkajs: how long (ms) a broker's sender waits for more concurrent sends before
+   * writing a request. Default 0: sends that arrive while a request is in flight are coalesced
+   * anyway, so a lone send is never delayed.
+   */
+  lingerMs?: number
 }
 
 export interface ProducerRecord {
@@ -372,6 +379,105 @@ export type ConsumerRunConfig = {
   partitionsConsumedConcurrently?: number
   eachBatch?: EachBatchHandler
   eachMessage?: EachMessageHandler
+}
+
+export type MemberDescription = {
+  clientHost: string
+  clientId: string
+  memberId: string
+  memberAssignment: Buffer
+  memberMetadata: Buffer
+}
+export type GroupDescription = {
+  groupId: string
+  members: MemberDescription[]
+  protocol: string
+  protocolType: string
+  state: string
+  errorCode: number
+}
+
+export type ConsumerEvents = {
+  HEARTBEAT: 'consumer.heartbeat'
+  COMMIT_OFFSETS: 'consumer.commit_offsets'
+  GROUP_JOIN: 'consumer.group_join'
+  FETCH_START: 'consumer.fetch_start'
+  FETCH: 'consumer.fetch'
+  START_BATCH_PROCESS: 'consumer.start_batch_process'
+  END_BATCH_PROCESS: 'consumer.end_batch_process'
+  CONNECT: 'consumer.connect'
+  DISCONNECT: 'consumer.disconnect'
+  STOP: 'consumer.stop'
+  CRASH: 'consumer.crash'
+  REBALANCING: 'consumer.rebalancing'
+  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics'
+  REQUEST: 'consumer.network.request'
+  REQUEST_TIMEOUT: 'consumer.network.request_timeout'
+  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size'
+}
+
+export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>
+export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{
+  groupId: string
+  memberId: string
+  groupGenerationId: number
+  topics: TopicOffsets[]
+}>
+export type ConsumerGroupJoinEvent = InstrumentationEvent<{
+  duration: number
+  groupId: string
+  isLeader: boolean
+  leaderId: string
+  groupProtocol: string
+  memberId: string
+  memberAssignment: Record<string, number[]>
+}>
+export type ConsumerFetchStartEvent = InstrumentationEvent<{ nodeId: number }>
+export type ConsumerFetchEvent = InstrumentationEvent<{ numberOfBatches: number; duration: number; nodeId: number }>
+interface BatchPayload {
+  topic: string
+  partition: number
+  highWatermark: string
+  offsetLag: string
+  offsetLagLow: string
+  batchSize: number
+  firstOffset: string | null
+  lastOffset: string
+}
+export type ConsumerStartBatchProcessEvent = InstrumentationEvent<BatchPayload>
+export type ConsumerEndBatchProcessEvent = InstrumentationEvent<BatchPayload & { duration: number }>
+export type ConsumerCrashEvent = InstrumentationEvent<{ error: Error; groupId: string; restart: boolean }>
+export type ConsumerRebalancingEvent = InstrumentationEvent<{ groupId: string; memberId: string }>
+
+export type Consumer = {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void>
+  stop(): Promise<void>
+  run(config?: ConsumerRunConfig): Promise<void>
+  commitOffsets(topicPartitions: Array<TopicPartitionOffsetAndMetadata>): Promise<void>
+  seek(topicPartitionOffset: TopicPartitionOffset): void
+  describeGroup(): Promise<GroupDescription>
+  pause(topics: Array<{ topic: string; partitions?: number[] }>): void
+  paused(): TopicPartitions[]
+  resume(topics: Array<{ topic: string; partitions?: number[] }>): void
+  on(eventName: ConsumerEvents['HEARTBEAT'], listener: (event: ConsumerHeartbeatEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['COMMIT_OFFSETS'], listener: (event: ConsumerCommitOffsetsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['GROUP_JOIN'], listener: (event: ConsumerGroupJoinEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['FETCH_START'], listener: (event: ConsumerFetchStartEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['FETCH'], listener: (event: ConsumerFetchEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['START_BATCH_PROCESS'], listener: (event: ConsumerStartBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['END_BATCH_PROCESS'], listener: (event: ConsumerEndBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['STOP'], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['CRASH'], listener: (event: ConsumerCrashEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REBALANCING'], listener: (event: ConsumerRebalancingEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
+  logger(): Logger
+  readonly events: ConsumerEvents
+}
+
 // The admin client (kafka.admin()), typed as kafkajs types it.
 
 export interface AdminConfig {
@@ -624,89 +730,6 @@ export type GroupDescription = {
   members: MemberDescription[]
   protocol: string
   protocolType: string
-  state: string
-  errorCode: number
-}
-
-export type ConsumerEvents = {
-  HEARTBEAT: 'consumer.heartbeat'
-  COMMIT_OFFSETS: 'consumer.commit_offsets'
-  GROUP_JOIN: 'consumer.group_join'
-  FETCH_START: 'consumer.fetch_start'
-  FETCH: 'consumer.fetch'
-  START_BATCH_PROCESS: 'consumer.start_batch_process'
-  END_BATCH_PROCESS: 'consumer.end_batch_process'
-  CONNECT: 'consumer.connect'
-  DISCONNECT: 'consumer.disconnect'
-  STOP: 'consumer.stop'
-  CRASH: 'consumer.crash'
-  REBALANCING: 'consumer.rebalancing'
-  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics'
-  REQUEST: 'consumer.network.request'
-  REQUEST_TIMEOUT: 'consumer.network.request_timeout'
-  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size'
-}
-
-export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>
-export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{
-  groupId: string
-  memberId: string
-  groupGenerationId: number
-  topics: TopicOffsets[]
-}>
-export type ConsumerGroupJoinEvent = InstrumentationEvent<{
-  duration: number
-  groupId: string
-  isLeader: boolean
-  leaderId: string
-  groupProtocol: string
-  memberId: string
-  memberAssignment: Record<string, number[]>
-}>
-export type ConsumerFetchStartEvent = InstrumentationEvent<{ nodeId: number }>
-export type ConsumerFetchEvent = InstrumentationEvent<{ numberOfBatches: number; duration: number; nodeId: number }>
-interface BatchPayload {
-  topic: string
-  partition: number
-  highWatermark: string
-  offsetLag: string
-  offsetLagLow: string
-  batchSize: number
-  firstOffset: string | null
-  lastOffset: string
-}
-export type ConsumerStartBatchProcessEvent = InstrumentationEvent<BatchPayload>
-export type ConsumerEndBatchProcessEvent = InstrumentationEvent<BatchPayload & { duration: number }>
-export type ConsumerCrashEvent = InstrumentationEvent<{ error: Error; groupId: string; restart: boolean }>
-export type ConsumerRebalancingEvent = InstrumentationEvent<{ groupId: string; memberId: string }>
-
-export type Consumer = {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void>
-  stop(): Promise<void>
-  run(config?: ConsumerRunConfig): Promise<void>
-  commitOffsets(topicPartitions: Array<TopicPartitionOffsetAndMetadata>): Promise<void>
-  seek(topicPartitionOffset: TopicPartitionOffset): void
-  describeGroup(): Promise<GroupDescription>
-  pause(topics: Array<{ topic: string; partitions?: number[] }>): void
-  paused(): TopicPartitions[]
-  resume(topics: Array<{ topic: string; partitions?: number[] }>): void
-  on(eventName: ConsumerEvents['HEARTBEAT'], listener: (event: ConsumerHeartbeatEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['COMMIT_OFFSETS'], listener: (event: ConsumerCommitOffsetsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['GROUP_JOIN'], listener: (event: ConsumerGroupJoinEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['FETCH_START'], listener: (event: ConsumerFetchStartEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['FETCH'], listener: (event: ConsumerFetchEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['START_BATCH_PROCESS'], listener: (event: ConsumerStartBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['END_BATCH_PROCESS'], listener: (event: ConsumerEndBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['STOP'], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['CRASH'], listener: (event: ConsumerCrashEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents['REBALANCING'], listener: (event: ConsumerRebalancingEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
-  logger(): Logger
-  readonly events: ConsumerEvents
   state: ConsumerGroupState
 }
 

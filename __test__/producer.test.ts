@@ -21,6 +21,7 @@ import {
   KafkaJSRequestTimeoutError,
   Producer,
   PartitionerArgs,
+  RecordMetadata,
   logLevel
 } from '..'
 import { kafkajs, uniqueName, waitFor } from './helpers/kafka'
@@ -320,7 +321,7 @@ describe('producer.send', () => {
       const sizes: number[] = []
       producer.on(producer.events.REQUEST_QUEUE_SIZE, (e) => { sizes.push(e.payload.queueSize) })
       server.kill('SIGSTOP')
-      const sends: Array<Promise<Array<{ baseOffset: string }>>> = []
+      const sends: Array<Promise<RecordMetadata[]>> = []
       await waitFor(async () => {
         sends.push(producer.send({ topic, messages: [{ value: `m${sends.length}` }] }))
         await new Promise((resolve) => setImmediate(resolve))
