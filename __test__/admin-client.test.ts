@@ -388,4 +388,24 @@ describe('admin client arguments and events', () => {
     expect(seen).toEqual(['admin.connect', 'admin.disconnect', 'admin.connect'])
     expect(admin.logger()).toBeDefined()
   })
+
+  test('REQUEST events with kafkajs\'s payload while someone listens', async () => {
+    const requests = async (admin: any): Promise<any[]> => {
+      const seen: any[] = []
+      const remove = admin.on(admin.events.REQUEST, (event: any) => { seen.push(event.payload) })
+      await admin.connect()
+      await admin.listTopics()
+      remove()
+      await admin.listTopics()
+      await admin.disconnect()
+      return seen
+    }
+    const ours = await requests(new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin())
+    const theirs = await requests(new KafkaJS({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).admin())
+    const shapeOf = (payload: Record<string, unknown>) => Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, typeof v]))
+    const metadata = ours.filter((p) => p.apiName === 'Metadata')
+    expect(metadata.length).toBeGreaterThan(0)
+    expect(shapeOf(metadata[0])).toEqual(shapeOf(theirs.find((p) => p.apiName === 'Metadata')))
+    expect(metadata[0].broker).toBe(broker.brokers[0])
+  })
 })

@@ -5,7 +5,7 @@
 
 const native = require('./native')
 const { classes, fromFailure, protocolError } = require('./errors')
-const { eventNames, Instrumentation } = require('./instrumentation')
+const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const checks = require('./admin-checks')
 
 const {
@@ -39,7 +39,9 @@ const indexByPartition = (offsets) => new Map(offsets.map((o) => [o.partition, o
  */
 function createAdmin ({ cluster, logger: rootLogger, retry }) {
   const logger = rootLogger.namespace('Admin')
-  const instrumentation = new Instrumentation('admin', events, logger)
+  const networkEvents = [events.REQUEST, events.REQUEST_TIMEOUT, events.REQUEST_QUEUE_SIZE]
+  const networkObserved = () => instrumentation.listening(...networkEvents)
+  const instrumentation = new Instrumentation('admin', events, logger, () => handle?.observeNetwork(networkObserved()))
   let handle = null
   let opening = null
 
@@ -50,7 +52,8 @@ function createAdmin ({ cluster, logger: rootLogger, retry }) {
       brokers,
       clusterRetry: cluster.retry,
       retry
-    })
+    }, (batch) => emitNetworkEvents(instrumentation, events, batch))
+    candidate.observeNetwork(networkObserved())
     const failure = await candidate.connect()
     if (failure) {
       candidate.disconnect()

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::failure::Failure;
+use crate::network_events::{NetworkEvent, NetworkObserver};
 use crate::retry_settings::RetrySettings;
 
 /// An admin client's settings, checked and defaulted by the JS layer.
@@ -42,6 +43,7 @@ pub struct AdminOutcome {
 pub struct NativeAdmin {
     admin: Arc<Admin>,
     cluster_retry: RetryOptions,
+    network: Arc<NetworkObserver>,
 }
 
 /// Why an operation produced no value: arguments the client cannot use, or the client's failure.
@@ -85,22 +87,34 @@ fn failed(error: RetryError) -> Failed {
 
 #[napi]
 impl NativeAdmin {
+    /// `on_network` receives network events (while `observe_network(true)`), in arrays.
     #[napi(constructor)]
-    pub fn new(options: NativeAdminOptions) -> Self {
+    pub fn new(
+        options: NativeAdminOptions,
+        on_network: napi::bindgen_prelude::Function<'_, Vec<NetworkEvent>, ()>,
+    ) -> napi::Result<Self> {
+        let network = NetworkObserver::new(on_network)?;
         let cluster = Arc::new(Cluster::new(ClusterOptions {
             brokers: options.brokers,
             connection: ConnectionOptions {
                 client_id: options.client_id,
                 connect_timeout: Duration::from_millis(options.connection_timeout.into()),
                 request_timeout: Duration::from_millis(options.request_timeout.into()),
-                observer: None,
+                observer: Some(network.handle()),
             },
             metadata_max_age: Duration::ZERO,
         }));
-        NativeAdmin {
+        Ok(NativeAdmin {
             admin: Arc::new(Admin::new(cluster, options.retry.into())),
             cluster_retry: options.cluster_retry.into(),
-        }
+            network,
+        })
+    }
+
+    /// Turns the network events on or off (on while JavaScript has listeners for them).
+    #[napi]
+    pub fn observe_network(&self, enabled: bool) {
+        self.network.set_enabled(enabled);
     }
 
     /// Connects to a seed broker, retrying with the client's retry options; resolves with the
