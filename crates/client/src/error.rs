@@ -39,6 +39,13 @@ pub enum Error {
     Encoding(String),
 }
 
+/// The Kafka error codes kafkajs 2.2.4 marks retriable. Kafka's own list differs: it adds codes
+/// kafkajs predates (e.g. 89 THROTTLING_QUOTA_EXCEEDED) and leaves out 51
+/// CONCURRENT_TRANSACTIONS, which kafkajs retries.
+const KAFKAJS_RETRIABLE: [i16; 25] = [
+    2, 3, 5, 6, 7, 9, 13, 14, 15, 16, 19, 20, 41, 51, 56, 70, 71, 72, 74, 75, 78, 80, 83, 84, 88,
+];
+
 /// The client's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -47,7 +54,7 @@ impl Error {
     pub fn is_retriable(&self) -> bool {
         match self {
             Error::Connection { .. } | Error::RequestTimeout { .. } => true,
-            Error::Protocol { error, .. } => error.is_retriable(),
+            Error::Protocol { error, .. } => KAFKAJS_RETRIABLE.contains(&error.code()),
             Error::UnsupportedApi(_) | Error::Encoding(_) => false,
         }
     }
@@ -118,4 +125,21 @@ fn errno_name(error: &std::io::Error) -> Option<&'static str> {
         ErrorKind::AddrNotAvailable => "EADDRNOTAVAIL",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_the_codes_kafkajs_retries() {
+        let retriable = |code| Error::from_code(code, None).unwrap().is_retriable();
+        assert!(retriable(51), "CONCURRENT_TRANSACTIONS");
+        assert!(retriable(6), "NOT_LEADER_OR_FOLLOWER");
+        assert!(
+            !retriable(89),
+            "THROTTLING_QUOTA_EXCEEDED is not retried by kafkajs"
+        );
+        assert!(!retriable(10), "MESSAGE_TOO_LARGE");
+    }
 }
