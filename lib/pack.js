@@ -108,4 +108,52 @@ function packMessages (topic, messages, partitions) {
   }
 }
 
-module.exports = { packMessages, NO_PARTITION }
+/**
+ * Joins the packed topics of many sends (`{ id, topics, acks, timeout, compression }`, each topic
+ * from packMessages) into one set of buffers, so a burst of sends crosses into Rust in one call:
+ * `data`, `layout` and `timestamps` concatenated, `topics` the distinct topic names, and
+ * `sends` (int32s) per send [id, acks, timeout, compression, topic count] and per topic
+ * [topic index, message count, layout slots, data bytes].
+ */
+function packSends (sends) {
+  const names = new Map()
+  const data = []
+  const layout = []
+  const timestamps = []
+  let slots = 5 * sends.length
+  for (const send of sends) slots += 4 * send.topics.length
+  const header = new Int32Array(slots)
+  let at = 0
+  for (const send of sends) {
+    header[at] = send.id | 0
+    header[at + 1] = send.acks
+    header[at + 2] = send.timeout
+    header[at + 3] = send.compression
+    header[at + 4] = send.topics.length
+    at += 5
+    for (const packed of send.topics) {
+      let index = names.get(packed.topic)
+      if (index === undefined) {
+        index = names.size
+        names.set(packed.topic, index)
+      }
+      header[at] = index
+      header[at + 1] = packed.timestamps.length / 8
+      header[at + 2] = packed.layout.length / 4
+      header[at + 3] = packed.data.length
+      at += 4
+      data.push(packed.data)
+      layout.push(packed.layout)
+      timestamps.push(packed.timestamps)
+    }
+  }
+  return {
+    sends: Buffer.from(header.buffer, header.byteOffset, header.byteLength),
+    topics: Array.from(names.keys()),
+    data: data.length === 1 ? data[0] : Buffer.concat(data),
+    layout: layout.length === 1 ? layout[0] : Buffer.concat(layout),
+    timestamps: timestamps.length === 1 ? timestamps[0] : Buffer.concat(timestamps)
+  }
+}
+
+module.exports = { packMessages, packSends, NO_PARTITION }

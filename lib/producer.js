@@ -7,7 +7,7 @@ const { classes, fromFailure } = require('./errors')
 const { CompressionTypes, isCompressionType } = require('./compression')
 const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
-const { packMessages } = require('./pack')
+const { packMessages, packSends } = require('./pack')
 const { Outstanding } = require('./outstanding')
 
 const { KafkaJSError, KafkaJSNonRetriableError } = classes
@@ -65,7 +65,7 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
   let handle = null
   const outcomes = new Outstanding((sends) => {
     if (!handle) throw new Error('The producer is disconnected')
-    handle.send(sends)
+    handle.send(packSends(sends))
   })
   let connecting = null
 

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use ferrokafka_client::partitioner::{legacy_murmur2, murmur2, PartitionerKind};
 use ferrokafka_client::producer::{
-    Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions, TopicMessages,
+    Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions,
 };
 use ferrokafka_client::retry::{retry, RetryOptions};
 
 use crate::deliveries::{spawn_delivered, Deliveries};
 use crate::failure::Failure;
 use crate::network_events::{NetworkEvent, NetworkObserver};
-use crate::packed::{unpack, PackedTopic};
+use crate::packed::{unpack, PackedSends, UnpackedSend};
 use crate::retry_settings::RetrySettings;
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
 use kafka_protocol::records::Compression;
@@ -229,25 +229,26 @@ impl NativeProducer {
         }
     }
 
-    /// Starts sends (each one kafkajs's `sendBatch`); each outcome reaches `on_outcomes` with
-    /// its send's id. The messages are copied out of JavaScript before this returns.
+    /// Starts a burst of sends (each one kafkajs's `sendBatch`); each outcome reaches
+    /// `on_outcomes` with its send's id. The messages are copied out of JavaScript before this
+    /// returns.
     #[napi]
-    pub fn send(&self, sends: Vec<OutgoingSend>) {
+    pub fn send(&self, packed: PackedSends) -> Result<()> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
+        let sends = unpack(packed, now).map_err(|e| Error::new(Status::InvalidArg, e))?;
         let operations = sends
             .into_iter()
             .map(|send| {
                 let id = send.id;
                 let producer = self.producer.clone();
-                let prepared = prepare(send, now);
                 let operation = async move {
-                    let (topics, options) = match prepared {
-                        Ok(prepared) => prepared,
+                    let options = match options_of(&send) {
+                        Ok(options) => options,
                         Err(message) => return SendOutcome::failed(id, Failure::invalid(message)),
                     };
-                    match producer.send(topics, options).await {
+                    match producer.send(send.topics, options).await {
                         Ok(records) => SendOutcome {
                             id,
                             records: Some(records.into_iter().map(Into::into).collect()),
@@ -265,6 +266,7 @@ impl NativeProducer {
             })
             .collect();
         spawn_delivered(self.outcomes.clone(), operations);
+        Ok(())
     }
 }
 
@@ -278,27 +280,8 @@ impl SendOutcome {
     }
 }
 
-/// One send as JavaScript starts it.
-#[napi(object, object_to_js = false)]
-pub struct OutgoingSend {
-    pub id: u32,
-    pub topics: Vec<PackedTopic>,
-    pub acks: i32,
-    pub timeout: i32,
-    /// kafkajs's `CompressionTypes` value.
-    pub compression: u32,
-}
-
-/// The messages and options of `send`, or why they are unusable.
-fn prepare(
-    send: OutgoingSend,
-    now: i64,
-) -> std::result::Result<(Vec<TopicMessages>, SendOptions), String> {
-    let topics = send
-        .topics
-        .into_iter()
-        .map(|topic| unpack(topic, now))
-        .collect::<std::result::Result<Vec<TopicMessages>, String>>()?;
+/// The delivery settings of `send`, or why they are unusable.
+fn options_of(send: &UnpackedSend) -> std::result::Result<SendOptions, String> {
     let compression = match send.compression {
         0 => Compression::None,
         1 => Compression::Gzip,
@@ -307,12 +290,11 @@ fn prepare(
         4 => Compression::Zstd,
         other => return Err(format!("unknown compression type {other}")),
     };
-    let options = SendOptions {
+    Ok(SendOptions {
         acks: send.acks as i16,
         timeout_ms: send.timeout,
         compression,
-    };
-    Ok((topics, options))
+    })
 }
 
 /// kafkajs's DefaultPartitioner hash (the Java client's murmur2) of `key`.
