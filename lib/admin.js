@@ -4,7 +4,7 @@
 'use strict'
 
 const native = require('./native')
-const { classes, fromFailure, protocolError } = require('./errors')
+const { classes, fromFailure, protocolError, connectOrThrow } = require('./errors')
 const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const checks = require('./admin-checks')
 
@@ -54,12 +54,7 @@ function createAdmin ({ cluster, logger: rootLogger, retry }) {
       retry
     }, (batch) => emitNetworkEvents(instrumentation, events, batch))
     candidate.observeNetwork(networkObserved())
-    const failure = await candidate.connect()
-    if (failure) {
-      candidate.disconnect()
-      throw fromFailure(failure)
-    }
-    handle = candidate
+    handle = await connectOrThrow(candidate)
   }
 
   /** The native admin, connected on first use like kafkajs's cluster. */

@@ -254,6 +254,16 @@ function fromFailure (failure) {
   return error
 }
 
+/** Connects a native client handle; on failure closes it and throws kafkajs's error. */
+async function connectOrThrow (candidate) {
+  const failure = await candidate.connect()
+  if (failure) {
+    candidate.disconnect()
+    throw fromFailure(failure)
+  }
+  return candidate
+}
+
 module.exports = {
   classes: {
     KafkaJSError,
@@ -289,5 +299,6 @@ module.exports = {
     KafkaJSAlterPartitionReassignmentsError
   },
   protocolError,
-  fromFailure
+  fromFailure,
+  connectOrThrow
 }

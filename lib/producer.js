@@ -3,7 +3,7 @@
 'use strict'
 
 const native = require('./native')
-const { classes, fromFailure } = require('./errors')
+const { classes, fromFailure, connectOrThrow } = require('./errors')
 const { CompressionTypes, isCompressionType } = require('./compression')
 const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
@@ -83,12 +83,7 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
       retry
     }, outcomes.settle, (batch) => emitNetworkEvents(instrumentation, events, batch))
     candidate.observeNetwork(networkObserved())
-    const failure = await candidate.connect()
-    if (failure) {
-      candidate.disconnect()
-      throw fromFailure(failure)
-    }
-    handle = candidate
+    handle = await connectOrThrow(candidate)
   }
 
   const connect = async () => {

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrokafka_client::admin::Admin;
-use ferrokafka_client::retry::{retry, RetryError, RetryOptions};
+use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
 use napi_derive::napi;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::failure::Failure;
+use crate::failure::{connect_to_seeds, Failure};
 use crate::network_events::{NetworkEvent, NetworkObserver};
 use crate::retry_settings::RetrySettings;
 
@@ -121,11 +121,7 @@ impl NativeAdmin {
     /// failure, or null once connected.
     #[napi]
     pub async fn connect(&self) -> Option<Failure> {
-        let cluster = self.admin.cluster().clone();
-        retry(self.cluster_retry, |_| cluster.any_connection())
-            .await
-            .err()
-            .map(Failure::from_retry)
+        connect_to_seeds(self.admin.cluster().clone(), self.cluster_retry).await
     }
 
     /// Closes every connection.

@@ -1,7 +1,10 @@
 //! `Failure`: why a client operation failed, as a plain object that lib/errors.js turns into
 //! kafkajs's error classes.
 
-use ferrokafka_client::retry::RetryError;
+use std::sync::Arc;
+
+use ferrokafka_client::retry::{retry, RetryError, RetryOptions};
+use ferrokafka_client::Cluster;
 use ferrokafka_client::Error as ClientError;
 use napi_derive::napi;
 
@@ -99,4 +102,13 @@ impl Failure {
             ..Failure::from_client(ClientError::Encoding(String::new()))
         }
     }
+}
+
+/// Connects `cluster` to a seed broker, retrying with the client's retry options: the failure,
+/// or `None` once connected.
+pub async fn connect_to_seeds(cluster: Arc<Cluster>, options: RetryOptions) -> Option<Failure> {
+    retry(options, |_| cluster.any_connection())
+        .await
+        .err()
+        .map(Failure::from_retry)
 }

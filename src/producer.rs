@@ -12,7 +12,7 @@ use ferrokafka_client::producer::{
 use ferrokafka_client::retry::{retry, RetryOptions};
 
 use crate::deliveries::{spawn_delivered, Deliveries};
-use crate::failure::Failure;
+use crate::failure::{connect_to_seeds, Failure};
 use crate::network_events::{NetworkEvent, NetworkObserver};
 use crate::packed::{unpack, PackedSends, UnpackedSend};
 use crate::retry_settings::RetrySettings;
@@ -167,11 +167,7 @@ impl NativeProducer {
     /// failure, or null once connected.
     #[napi]
     pub async fn connect(&self) -> Option<Failure> {
-        let cluster = self.producer.cluster().clone();
-        retry(self.cluster_retry, |_| cluster.any_connection())
-            .await
-            .err()
-            .map(Failure::from_retry)
+        connect_to_seeds(self.producer.cluster().clone(), self.cluster_retry).await
     }
 
     /// Turns the network events on or off (on while JavaScript has listeners for them).
