@@ -10,7 +10,7 @@ const PARTITIONS = 3
 const TOPICS = ['ferro-consume', 'ferro-batches']
 
 /** What a handler saw; the message is compared whole, as each client delivered it. */
-type Seen = { topic: string, partition: number, message: EachMessagePayload['message'] }
+type Seen = { topic: string, partition: number, message: { offset: string, headers?: EachMessagePayload['message']['headers'] } }
 
 const byPosition = (a: Seen, b: Seen) =>
   a.partition - b.partition || Number(BigInt(a.message.offset) - BigInt(b.message.offset))

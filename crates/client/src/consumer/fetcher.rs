@@ -329,7 +329,7 @@ fn store(inner: &Inner, fetched: Vec<Fetched>) {
     let mut state = inner.state.lock();
     let mut stored = false;
     for (wanted, result) in fetched {
-        let from_beginning = inner.from_beginning.get(&wanted.tp.0) == Some(&true);
+        let reset = inner.reset_offset(&wanted.tp.0);
         let Some(p) = state.partitions.get_mut(&wanted.tp) else {
             continue;
         };
@@ -348,11 +348,6 @@ fn store(inner: &Inner, fetched: Vec<Fetched>) {
                 error: ResponseError::OffsetOutOfRange,
                 ..
             }) => {
-                let reset = if from_beginning {
-                    offsets::EARLIEST
-                } else {
-                    offsets::LATEST
-                };
                 state.seeks.insert(wanted.tp, reset);
             }
             Err(_) => inner.cluster.invalidate(),
