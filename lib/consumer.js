@@ -119,6 +119,8 @@ function createConsumer ({
   let workers = []
   let generation = null
   let restartTimer = null
+  /** Whether the running consumer commits on its own (kafkajs then commits seeks at once). */
+  let autoCommitting = true
   /** Partitions with a seek the handed-out batch does not reflect. */
   const sought = new Set()
 
@@ -212,17 +214,17 @@ function createConsumer ({
           instrumentation.emit(events.REBALANCING, { groupId, memberId: e.memberId })
           break
         case 'fetch_start':
-          instrumentation.emit(events.FETCH_START, { nodeId: e.nodeId })
+          instrumentation.emit(events.FETCH_START, { nodeId: String(e.nodeId) })
           break
         case 'fetch':
-          instrumentation.emit(events.FETCH, { numberOfBatches: 0, duration: e.duration, nodeId: e.nodeId })
+          instrumentation.emit(events.FETCH, { numberOfBatches: 0, duration: e.duration, nodeId: String(e.nodeId) })
           break
       }
     }
   }
 
   /** Commits the given offsets, or every resolved one; emits COMMIT_OFFSETS. */
-  const commit = async (offsets) => {
+  const commit = async (offsets, explicit = false) => {
     if (!handle) return
     const list = offsets ?? handle.uncommitted()
     if (list.length === 0) return
@@ -231,7 +233,9 @@ function createConsumer ({
     const byTopic = new Map()
     for (const { topic, partition, offset } of list) {
       if (!byTopic.has(topic)) byTopic.set(topic, [])
-      byTopic.get(topic).push({ partition, offset })
+      // kafkajs reports resolved partitions (and fetch node ids) as strings, and commitOffsets'
+      // partitions as given, with their metadata.
+      byTopic.get(topic).push(explicit ? { partition, offset, metadata: null } : { partition: String(partition), offset })
     }
     instrumentation.emit(events.COMMIT_OFFSETS, {
       groupId,
@@ -436,7 +440,9 @@ function createConsumer ({
 
     const start = async () => {
       const topics = Array.from(subscriptions, ([topic, fromBeginning]) => ({ topic, fromBeginning }))
-      await handle.start(topics)
+      failures = 0
+      await handle.start(topics, autoCommit)
+      autoCommitting = autoCommit
       running = true
       if (pausedBeforeRun.length > 0) handle.pause(pausedBeforeRun.splice(0))
       const pump = async () => {
@@ -474,7 +480,7 @@ function createConsumer ({
   const commitOffsets = async (topicPartitions = []) => {
     const offsets = topicPartitions.map(({ topic, partition, offset }) => ({ topic, partition, offset: String(offset) }))
     if (offsets.length === 0) return
-    await commit(offsets)
+    await commit(offsets, true)
   }
 
   const seek = ({ topic, partition, offset } = {}) => {
@@ -494,6 +500,11 @@ function createConsumer ({
     }
     sought.add(key(topic, Number(partition)))
     handle.seek(topic, Number(partition), value.toString())
+    if (autoCommitting) {
+      commit([{ topic, partition: Number(partition), offset: value.toString() }]).catch((e) => {
+        logger.error('Failed to commit the sought offset', { topic, partition, offset: value.toString(), error: e.message })
+      })
+    }
   }
 
   const describeGroup = async () => {

@@ -386,9 +386,10 @@ impl NativeConsumer {
         }
     }
 
-    /// Starts consuming: joins the group in the background.
+    /// Starts consuming: joins the group in the background. With `autoCommit`, resolved
+    /// offsets are committed before rebalances and on stop too.
     #[napi]
-    pub async fn start(&self, topics: Vec<JsSubscription>) {
+    pub async fn start(&self, topics: Vec<JsSubscription>, auto_commit: bool) {
         let consumer = Consumer::start(
             self.cluster.clone(),
             self.connection.clone(),
@@ -397,6 +398,7 @@ impl NativeConsumer {
                 .into_iter()
                 .map(|s| (s.topic, s.from_beginning))
                 .collect(),
+            auto_commit,
         );
         *self.running.lock().expect("not poisoned") = Some(Arc::new(consumer));
     }

@@ -47,8 +47,12 @@ pub(super) async fn run(inner: Arc<Inner>) {
         if inner.stopped() {
             return;
         }
-        apply_seeks(&inner).await;
-        for (leader, wanted, wait) in plan(&inner, &busy_leaders).await {
+        let sought = apply_seeks(&inner).await;
+        let (planned, planned_all) = plan(&inner, &busy_leaders).await;
+        // A lookup that failed (metadata, ListOffsets) is tried again after a backoff.
+        let backoff = (!sought || !planned_all)
+            .then(|| Duration::from_millis(inner.options.retry.initial_retry_time as u64));
+        for (leader, wanted, wait) in planned {
             busy_leaders.insert(leader);
             let inner = inner.clone();
             in_flight.push(Box::pin(async move {
@@ -62,16 +66,18 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 store(&inner, fetched);
             }
             _ = &mut notified => {}
+            _ = tokio::time::sleep(backoff.unwrap_or_default()), if backoff.is_some() => {}
         }
     }
 }
 
 /// Resolves pending seeks: offsets are applied at once, the beginning or the end are looked up.
-async fn apply_seeks(inner: &Inner) {
+/// False when a lookup failed (its seeks stay pending).
+async fn apply_seeks(inner: &Inner) -> bool {
     let seeks: Vec<(TopicPartition, i64)> = {
         let state = inner.state.lock();
         if state.phase != Phase::Stable {
-            return;
+            return true;
         }
         state
             .seeks
@@ -81,6 +87,7 @@ async fn apply_seeks(inner: &Inner) {
             .collect()
     };
     let mut resolved: Vec<(TopicPartition, i64)> = Vec::new();
+    let mut complete = true;
     for timestamp in [offsets::EARLIEST, offsets::LATEST] {
         let wanted: Vec<TopicPartition> = seeks
             .iter()
@@ -93,7 +100,10 @@ async fn apply_seeks(inner: &Inner) {
         let read_committed = !inner.options.read_uncommitted;
         match offsets::list_offsets(&inner.cluster, &wanted, timestamp, read_committed).await {
             Ok(found) => resolved.extend(found),
-            Err(_) => inner.cluster.invalidate(),
+            Err(_) => {
+                inner.cluster.invalidate();
+                complete = false;
+            }
         }
     }
     resolved.extend(seeks.iter().filter(|(_, o)| *o >= 0).cloned());
@@ -110,14 +120,19 @@ async fn apply_seeks(inner: &Inner) {
             p.ready = None;
         }
     }
+    complete
 }
 
-/// The Fetch requests to send now: per leader without one in flight, the partitions to fetch.
-async fn plan(inner: &Inner, busy_leaders: &HashSet<i32>) -> Vec<(i32, Vec<Wanted>, Duration)> {
+/// Planned Fetch requests: per leader, the partitions and the wait.
+type Plan = Vec<(i32, Vec<Wanted>, Duration)>;
+
+/// The Fetch requests to send now: per leader without one in flight, the partitions to fetch;
+/// false when some partition's leader could not be found.
+async fn plan(inner: &Inner, busy_leaders: &HashSet<i32>) -> (Plan, bool) {
     let candidates: Vec<Wanted> = {
         let state = inner.state.lock();
         if state.phase != Phase::Stable {
-            return Vec::new();
+            return (Vec::new(), true);
         }
         state
             .partitions
@@ -137,25 +152,30 @@ async fn plan(inner: &Inner, busy_leaders: &HashSet<i32>) -> Vec<(i32, Vec<Wante
             .collect()
     };
     if candidates.is_empty() {
-        return Vec::new();
+        return (Vec::new(), true);
     }
     let topics: Vec<String> = candidates.iter().map(|w| w.tp.0.clone()).collect();
     let metadata = match inner.cluster.topics_metadata(&topics, false).await {
         Ok(metadata) => metadata,
         Err(_) => {
             inner.cluster.invalidate();
-            return Vec::new();
+            return (Vec::new(), false);
         }
     };
     let mut per_leader: BTreeMap<i32, Vec<Wanted>> = BTreeMap::new();
+    let mut leaders_known = true;
     for wanted in candidates {
         let leader = metadata
             .topics
             .get(&wanted.tp.0)
             .and_then(|t| t.partitions.iter().find(|p| p.partition == wanted.tp.1))
             .map(|p| p.leader);
-        if let Some(leader) = leader.filter(|l| *l >= 0 && !busy_leaders.contains(l)) {
-            per_leader.entry(leader).or_default().push(wanted);
+        match leader.filter(|l| *l >= 0) {
+            Some(leader) if !busy_leaders.contains(&leader) => {
+                per_leader.entry(leader).or_default().push(wanted)
+            }
+            Some(_) => {}
+            None => leaders_known = false,
         }
     }
     let mut state = inner.state.lock();
@@ -165,7 +185,10 @@ async fn plan(inner: &Inner, busy_leaders: &HashSet<i32>) -> Vec<(i32, Vec<Wante
     } else {
         inner.options.max_wait
     };
-    per_leader
+    if !leaders_known {
+        inner.cluster.invalidate();
+    }
+    let planned = per_leader
         .into_iter()
         .map(|(leader, wanted)| {
             for w in &wanted {
@@ -175,7 +198,8 @@ async fn plan(inner: &Inner, busy_leaders: &HashSet<i32>) -> Vec<(i32, Vec<Wante
             }
             (leader, wanted, wait)
         })
-        .collect()
+        .collect();
+    (planned, leaders_known)
 }
 
 async fn fetch(inner: &Inner, leader: i32, wanted: Vec<Wanted>, wait: Duration) -> Vec<Fetched> {
@@ -305,7 +329,7 @@ fn store(inner: &Inner, fetched: Vec<Fetched>) {
     let mut state = inner.state.lock();
     let mut stored = false;
     for (wanted, result) in fetched {
-        let from_beginning = inner.from_beginning.get(&wanted.tp.0) == Some(&true);
+        let reset = inner.reset_offset(&wanted.tp.0);
         let Some(p) = state.partitions.get_mut(&wanted.tp) else {
             continue;
         };
@@ -324,11 +348,6 @@ fn store(inner: &Inner, fetched: Vec<Fetched>) {
                 error: ResponseError::OffsetOutOfRange,
                 ..
             }) => {
-                let reset = if from_beginning {
-                    offsets::EARLIEST
-                } else {
-                    offsets::LATEST
-                };
                 state.seeks.insert(wanted.tp, reset);
             }
             Err(_) => inner.cluster.invalidate(),

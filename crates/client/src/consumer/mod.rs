@@ -134,6 +134,8 @@ struct Inner {
     options: ConsumerOptions,
     topics: Vec<String>,
     from_beginning: HashMap<String, bool>,
+    /// Whether resolved offsets are committed before rebalances and on stop.
+    auto_commit: bool,
     state: Mutex<State>,
     /// Wakes `next` (a batch, an event, a failure, a stop).
     ready: Notify,
@@ -150,12 +152,14 @@ pub struct Consumer {
 
 impl Consumer {
     /// Starts consuming `topics` (each with its fromBeginning setting) in the group: joins in
-    /// the background and fetches once partitions are assigned.
+    /// the background and fetches once partitions are assigned. With `auto_commit`, resolved
+    /// offsets are also committed before each rebalance and on stop.
     pub fn start(
         cluster: Arc<Cluster>,
         connection: ConnectionOptions,
         options: ConsumerOptions,
         topics: Vec<(String, bool)>,
+        auto_commit: bool,
     ) -> Consumer {
         let inner = Arc::new(Inner {
             coordinator: Coordinator::new(cluster.clone(), options.group.clone(), connection),
@@ -163,6 +167,7 @@ impl Consumer {
             options,
             topics: topics.iter().map(|(t, _)| t.clone()).collect(),
             from_beginning: topics.into_iter().collect(),
+            auto_commit,
             state: Mutex::new(State {
                 phase: Phase::Joining,
                 generation: None,
@@ -256,8 +261,14 @@ impl Consumer {
         self.inner.commit(offsets).await
     }
 
-    /// Continues `tp` from `offset` (`-2` the beginning, `-1` the end).
+    /// Continues `tp` from `offset`. A negative offset, as in kafkajs, is no committed offset:
+    /// the partition restarts where its topic's fromBeginning setting says.
     pub fn seek(&self, tp: TopicPartition, offset: i64) {
+        let offset = if offset < 0 {
+            self.inner.reset_offset(&tp.0)
+        } else {
+            offset
+        };
         let mut state = self.inner.state.lock();
         state.seeks.insert(tp, offset);
         drop(state);
@@ -307,7 +318,9 @@ impl Consumer {
             return;
         }
         self.inner.wait_for_handed_out().await;
-        let _ = self.inner.commit(None).await;
+        if self.inner.auto_commit {
+            let _ = self.inner.commit(None).await;
+        }
         let _ = self.inner.coordinator.leave().await;
     }
 
@@ -318,6 +331,15 @@ impl Consumer {
 }
 
 impl Inner {
+    /// Where a partition of `topic` without a committed offset starts.
+    fn reset_offset(&self, topic: &str) -> i64 {
+        if self.from_beginning.get(topic) == Some(&true) {
+            offsets::EARLIEST
+        } else {
+            offsets::LATEST
+        }
+    }
+
     fn take(&self) -> Option<Poll> {
         let mut state = self.state.lock();
         if state.phase == Phase::Stopped {
@@ -469,11 +491,7 @@ impl Inner {
         let mut partitions = BTreeMap::new();
         for tp in assigned {
             let committed = committed.get(&tp).copied().filter(|o| *o >= 0);
-            let position = committed.unwrap_or(if self.from_beginning.get(&tp.0) == Some(&true) {
-                offsets::EARLIEST
-            } else {
-                offsets::LATEST
-            });
+            let position = committed.unwrap_or_else(|| self.reset_offset(&tp.0));
             if committed.is_none() {
                 state.seeks.entry(tp.clone()).or_insert(position);
             }
@@ -561,7 +579,9 @@ impl Inner {
         };
         self.emit(Event::Rebalancing { member_id });
         self.wait_for_handed_out().await;
-        let _ = self.commit(None).await;
+        if self.auto_commit {
+            let _ = self.commit(None).await;
+        }
     }
 }
 
