@@ -417,11 +417,20 @@ function createConsumer ({
       }
     }
 
+    /** Hands back a batch taken while stopping, unprocessed: it is fetched again next time. */
+    const release = (batch) => {
+      if (batch.isEmpty()) handle.batchDone(batch.topic, batch.partition, batch.nextOffset, null)
+      else handle.batchDone(batch.topic, batch.partition, null, batch.firstOffset())
+    }
+
     const worker = async () => {
       while (running) {
         const poll = await handle.next()
         if (poll.failure) return crash(fromFailure(poll.failure))
-        if (poll.stopped || !running) return
+        if (poll.stopped || !running) {
+          if (poll.batch) release(toBatch(poll.batch))
+          return
+        }
         if (!poll.batch) continue
         const batch = toBatch(poll.batch)
         sought.delete(key(batch.topic, batch.partition))

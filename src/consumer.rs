@@ -538,9 +538,15 @@ impl NativeConsumer {
     /// Stops consuming: commits what was resolved and leaves the group.
     #[napi]
     pub async fn stop(&self) {
-        let consumer = self.running.lock().expect("not poisoned").take();
-        if let Some(consumer) = consumer {
-            consumer.stop().await;
+        // The consumer stays reachable while it stops: batches still being handled come back
+        // through it, and stopping waits for them.
+        let Some(consumer) = self.running() else {
+            return;
+        };
+        consumer.stop().await;
+        let mut running = self.running.lock().expect("not poisoned");
+        if running.as_ref().is_some_and(|r| Arc::ptr_eq(r, &consumer)) {
+            *running = None;
         }
     }
 

@@ -444,7 +444,9 @@ impl Inner {
     async fn wait_for_handed_out(&self) {
         let deadline = Instant::now() + self.options.group.rebalance_timeout;
         loop {
-            let notified = self.membership.notified();
+            // `ready` wakes every waiter when a batch comes back; `membership` wakes only one,
+            // which may be the membership task instead of this wait.
+            let notified = self.ready.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             if !self.state.lock().partitions.values().any(|p| p.busy) {
