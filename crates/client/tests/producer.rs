@@ -11,7 +11,7 @@ use ferrokafka_client::producer::{Message, Producer, ProducerOptions, SendOption
 use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error};
 use kafka_protocol::error::ResponseError;
-use kafka_protocol::records::{Compression, RecordBatchDecoder};
+use kafka_protocol::records::{Compression, RecordBatchDecoder, RecordSet};
 
 async fn setup(config: BrokerConfig, allow_auto_topic_creation: bool) -> (Broker, Producer) {
     let broker = Broker::start(config).await.unwrap();
@@ -54,8 +54,8 @@ fn options(acks: i16, compression: Compression) -> SendOptions {
     }
 }
 
-/// Every record stored in a partition, decoded.
-fn stored(broker: &Broker, topic: &str, partition: i32) -> Vec<kafka_protocol::records::Record> {
+/// Every batch stored in a partition, decoded.
+fn stored_sets(broker: &Broker, topic: &str, partition: i32) -> Vec<RecordSet> {
     let partition = broker
         .state()
         .topic(topic)
@@ -63,8 +63,12 @@ fn stored(broker: &Broker, topic: &str, partition: i32) -> Vec<kafka_protocol::r
         .partition(partition)
         .unwrap();
     let mut bytes = partition.log.lock().read(0, usize::MAX, true).unwrap();
-    RecordBatchDecoder::decode_all(&mut bytes)
-        .unwrap()
+    RecordBatchDecoder::decode_all(&mut bytes).unwrap()
+}
+
+/// Every record stored in a partition, decoded.
+fn stored(broker: &Broker, topic: &str, partition: i32) -> Vec<kafka_protocol::records::Record> {
+    stored_sets(broker, topic, partition)
         .into_iter()
         .flat_map(|set| set.records)
         .collect()
@@ -223,18 +227,6 @@ async fn errors_are_retried_or_not_as_kafkajs_does() {
     broker.shutdown().await;
 }
 
-/// How many record batches a partition holds.
-fn stored_batches(broker: &Broker, topic: &str, partition: i32) -> usize {
-    let partition = broker
-        .state()
-        .topic(topic)
-        .unwrap()
-        .partition(partition)
-        .unwrap();
-    let mut bytes = partition.log.lock().read(0, usize::MAX, true).unwrap();
-    RecordBatchDecoder::decode_all(&mut bytes).unwrap().len()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sends_share_requests_and_each_gets_its_own_offset() {
     let (broker, producer) = setup(BrokerConfig::default(), true).await;
@@ -272,7 +264,7 @@ async fn concurrent_sends_share_requests_and_each_gets_its_own_offset() {
             value.as_bytes()
         );
     }
-    let batches = stored_batches(&broker, "coalesced", 0);
+    let batches = stored_sets(&broker, "coalesced", 0).len();
     assert!(
         batches < values.len() / 2,
         "300 concurrent sends were written as {batches} batches"
@@ -307,6 +299,6 @@ async fn a_send_larger_than_one_batch_is_split_and_kept_in_order() {
         .map(|r| String::from_utf8(r.key.unwrap().to_vec()).unwrap())
         .collect();
     assert_eq!(keys, (0..35).map(|i| i.to_string()).collect::<Vec<_>>());
-    assert!(stored_batches(&broker, "large", 0) >= 4);
+    assert!(stored_sets(&broker, "large", 0).len() >= 4);
     broker.shutdown().await;
 }
