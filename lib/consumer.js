@@ -143,7 +143,8 @@ function createConsumer ({
       maxBytes,
       maxWaitTimeInMs,
       readUncommitted,
-      rackId: rackId ?? ''
+      rackId: rackId ?? '',
+      allowAutoTopicCreation: allowAutoTopicCreation !== false
     })
     const { failure } = await candidate.connect()
     if (failure) {

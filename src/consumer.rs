@@ -39,6 +39,7 @@ pub struct NativeConsumerOptions {
     pub max_wait_time_in_ms: u32,
     pub read_uncommitted: bool,
     pub rack_id: String,
+    pub allow_auto_topic_creation: bool,
 }
 
 /// A subscribed topic.
@@ -341,6 +342,7 @@ impl NativeConsumer {
                     rebalance_timeout: ms(options.rebalance_timeout),
                     group_instance_id: options.group_instance_id,
                     assignors,
+                    allow_auto_topic_creation: options.allow_auto_topic_creation,
                 },
                 heartbeat_interval: ms(options.heartbeat_interval),
                 retry: options.retry.into(),

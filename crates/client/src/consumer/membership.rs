@@ -32,6 +32,9 @@ pub struct GroupSettings {
     pub rebalance_timeout: Duration,
     pub group_instance_id: Option<String>,
     pub assignors: Vec<AssignorKind>,
+    /// Whether the leader's metadata request creates subscribed topics that do not exist yet
+    /// (kafkajs's `allowAutoTopicCreation`).
+    pub allow_auto_topic_creation: bool,
 }
 
 /// The outcome of joining and syncing: one generation of the group.
@@ -194,7 +197,10 @@ impl Coordinator {
                     topics: subscribed,
                 });
             }
-            let metadata = self.cluster.refresh(&order, false).await?;
+            let metadata = self
+                .cluster
+                .refresh(&order, self.settings.allow_auto_topic_creation)
+                .await?;
             let counts: BTreeMap<String, Vec<i32>> = metadata
                 .topics
                 .iter()
