@@ -4,7 +4,7 @@
 'use strict'
 
 const native = require('./native')
-const { classes, fromFailure } = require('./errors')
+const { classes, fromFailure, connectOrThrow } = require('./errors')
 const { Instrumentation } = require('./instrumentation')
 
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } = classes
@@ -146,12 +146,7 @@ function createConsumer ({
       rackId: rackId ?? '',
       allowAutoTopicCreation: allowAutoTopicCreation !== false
     })
-    const { failure } = await candidate.connect()
-    if (failure) {
-      candidate.disconnect()
-      throw fromFailure(failure)
-    }
-    handle = candidate
+    handle = await connectOrThrow(candidate)
   }
 
   const connect = async () => {

@@ -13,7 +13,7 @@ use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::failure::Failure;
+use crate::failure::{connect_to_seeds, Failure};
 use crate::retry_settings::RetrySettings;
 
 /// A consumer's settings, checked and defaulted by the JS layer.
@@ -361,16 +361,11 @@ impl NativeConsumer {
         self.running.lock().expect("not poisoned").clone()
     }
 
-    /// Connects to a seed broker, retrying with the client's retry options.
+    /// Connects to a seed broker, retrying with the client's retry options; resolves with the
+    /// failure, or null once connected.
     #[napi]
-    pub async fn connect(&self) -> JsOutcome {
-        let cluster = self.cluster.clone();
-        JsOutcome {
-            failure: retry(self.cluster_retry, |_| cluster.any_connection())
-                .await
-                .err()
-                .map(Failure::from_retry),
-        }
+    pub async fn connect(&self) -> Option<Failure> {
+        connect_to_seeds(self.cluster.clone(), self.cluster_retry).await
     }
 
     /// Every topic in the cluster (for RegExp subscriptions).
