@@ -64,6 +64,51 @@ pub enum RetryError {
     NonRetriable(Error),
 }
 
+/// kafkajs's backoff for one retried operation: how long to wait after each failure, and when
+/// to give up.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    options: RetryOptions,
+    retry_time: f64,
+    retry_count: u32,
+}
+
+impl Backoff {
+    pub fn new(options: RetryOptions) -> Backoff {
+        Backoff {
+            options,
+            retry_time: options.randomised(options.initial_retry_time),
+            retry_count: 0,
+        }
+    }
+
+    /// After a retriable failure: the wait before the next attempt, or `None` once every retry
+    /// has been used.
+    pub fn next_wait(&mut self) -> Option<Duration> {
+        if self.retry_count >= self.options.retries {
+            return None;
+        }
+        let wait = Duration::from_millis(self.retry_time as u64);
+        self.retry_time = self.options.next(self.retry_time);
+        self.retry_count += 1;
+        Some(wait)
+    }
+
+    /// The retries made so far.
+    pub fn retry_count(&self) -> u32 {
+        self.retry_count
+    }
+
+    /// Why the operation gave up after `last`, with the count and wait kafkajs reports.
+    pub fn exhausted(&self, last: Error) -> RetryError {
+        RetryError::Exhausted {
+            last,
+            retry_count: self.retry_count,
+            retry_time: self.retry_time as u64,
+        }
+    }
+}
+
 /// Runs `operation` (given the retry count) until it succeeds, fails with a non-retriable error,
 /// or has been retried `options.retries` times, waiting as kafkajs does in between.
 pub async fn retry<T, F, Fut>(options: RetryOptions, mut operation: F) -> Result<T, RetryError>
@@ -71,24 +116,15 @@ where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
-    let mut retry_time = options.randomised(options.initial_retry_time);
-    let mut retry_count = 0;
+    let mut backoff = Backoff::new(options);
     loop {
-        match operation(retry_count).await {
+        match operation(backoff.retry_count()).await {
             Ok(value) => return Ok(value),
             Err(error) if !error.is_retriable() => return Err(RetryError::NonRetriable(error)),
-            Err(error) if retry_count >= options.retries => {
-                return Err(RetryError::Exhausted {
-                    last: error,
-                    retry_count,
-                    retry_time: retry_time as u64,
-                })
-            }
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(retry_time as u64)).await;
-                retry_time = options.next(retry_time);
-                retry_count += 1;
-            }
+            Err(error) => match backoff.next_wait() {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(backoff.exhausted(error)),
+            },
         }
     }
 }
