@@ -101,6 +101,16 @@ impl Cluster {
         Ok(entry.clone())
     }
 
+    /// The open connection to broker `node_id`, if there is one already; never connects.
+    pub fn open_connection_to_node(&self, node_id: i32) -> Option<Arc<Connection>> {
+        let address = self.known_address(node_id)?;
+        self.connections
+            .lock()
+            .get(&address)
+            .filter(|c| !c.is_closed())
+            .cloned()
+    }
+
     /// A connection to any reachable broker: known brokers first, then the seeds in order.
     pub async fn any_connection(&self) -> Result<Arc<Connection>> {
         let known: Vec<String> = self

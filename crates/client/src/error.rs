@@ -37,6 +37,10 @@ pub enum Error {
     /// A request or response did not encode or decode.
     #[error("protocol encoding error: {0}")]
     Encoding(String),
+    /// The call is not allowed in the current state, e.g. sending in a transaction that has
+    /// ended (KafkaJSNonRetriableError with kafkajs's message).
+    #[error("{0}")]
+    State(String),
 }
 
 /// The Kafka error codes kafkajs 2.2.4 marks retriable. Kafka's own list differs: it adds codes
@@ -55,7 +59,7 @@ impl Error {
         match self {
             Error::Connection { .. } | Error::RequestTimeout { .. } => true,
             Error::Protocol { error, .. } => KAFKAJS_RETRIABLE.contains(&error.code()),
-            Error::UnsupportedApi(_) | Error::Encoding(_) => false,
+            Error::UnsupportedApi(_) | Error::Encoding(_) | Error::State(_) => false,
         }
     }
 
@@ -108,6 +112,20 @@ impl Error {
     /// The error for a nonzero Kafka error code, or `None` for 0.
     pub fn from_code(code: i16, message: Option<String>) -> Option<Error> {
         ResponseError::try_from_code(code).map(|error| Error::Protocol { error, message })
+    }
+
+    /// The error for a nonzero code of a transactional request (InitProducerId,
+    /// AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn). PRODUCER_FENCED, which
+    /// brokers answer the newer versions of these, becomes INVALID_PRODUCER_EPOCH, which they
+    /// answer the versions kafkajs speaks: a fenced producer fails with the error kafkajs users
+    /// know (kafkajs has no PRODUCER_FENCED).
+    pub fn from_transaction_code(code: i16) -> Option<Error> {
+        let code = if code == ResponseError::ProducerFenced.code() {
+            ResponseError::InvalidProducerEpoch.code()
+        } else {
+            code
+        };
+        Error::from_code(code, None)
     }
 }
 

@@ -67,6 +67,7 @@ async fn produce(broker: &Broker, topic: &str, partition: i32, count: usize) {
             partitioner: PartitionerKind::Default,
             max_in_flight: 1,
             linger: std::time::Duration::ZERO,
+            idempotence: None,
         },
     );
     let messages = (0..count)

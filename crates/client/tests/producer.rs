@@ -31,6 +31,7 @@ async fn setup(config: BrokerConfig, allow_auto_topic_creation: bool) -> (Broker
             partitioner: PartitionerKind::Default,
             max_in_flight: 5,
             linger: Duration::ZERO,
+            idempotence: None,
         },
     );
     (broker, producer)
@@ -238,6 +239,7 @@ async fn concurrent_sends_share_requests_and_each_gets_its_own_offset() {
             partitioner: PartitionerKind::Default,
             max_in_flight: 1,
             linger: Duration::ZERO,
+            idempotence: None,
         },
     ));
     let values: Vec<String> = (0..300).map(|i| format!("value-{i}")).collect();

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use ferrokafka_wire::records::{encode_batch, BatchOptions, RecordRef};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ProduceRequest, TopicName};
@@ -63,7 +63,7 @@ type PartitionKey = (Arc<str>, i32);
 type Header<'a> = (&'a [u8], Option<&'a [u8]>);
 
 /// A message's size as counted against the limits.
-fn size_of(message: &Message) -> usize {
+pub fn size_of(message: &Message) -> usize {
     let headers: usize = message
         .headers
         .iter()
@@ -136,39 +136,18 @@ pub fn encode(
 ) -> Result<ProduceRequest> {
     let mut topics: Vec<TopicProduceData> = Vec::new();
     for (topic, partition, chunk) in &planned.chunks {
-        let messages: Vec<&Message> = chunk
+        let messages = chunk
             .slices
             .iter()
-            .flat_map(|s| &parts[s.part].messages[s.start..s.end])
-            .collect();
-        let headers: Vec<Vec<Header<'_>>> = messages
-            .iter()
-            .map(|m| {
-                m.headers
-                    .iter()
-                    .map(|(k, v)| (&k[..], v.as_deref()))
-                    .collect()
-            })
-            .collect();
-        let records: Vec<RecordRef<'_>> = messages
-            .iter()
-            .zip(&headers)
-            .map(|(m, headers)| RecordRef {
-                key: m.key.as_deref(),
-                value: m.value.as_deref(),
-                headers,
-                timestamp: m.timestamp,
-            })
-            .collect();
-        let mut out = BytesMut::with_capacity(chunk.bytes + 128);
+            .flat_map(|s| &parts[s.part].messages[s.start..s.end]);
         let options = BatchOptions {
             compression,
             ..BatchOptions::default()
         };
-        encode_batch(&mut out, &records, &options).map_err(|e| Error::Encoding(e.to_string()))?;
+        let records = encode_records(messages, &options, chunk.bytes)?;
         let data = PartitionProduceData::default()
             .with_index(*partition)
-            .with_records(Some(out.freeze()));
+            .with_records(Some(records));
         match topics.iter_mut().find(|t| t.name.0.as_str() == &**topic) {
             Some(existing) => existing.partition_data.push(data),
             None => {
@@ -186,6 +165,38 @@ pub fn encode(
         .with_acks(acks)
         .with_timeout_ms(timeout_ms)
         .with_topic_data(topics))
+}
+
+/// Writes `messages` as one record batch with `options` (codec, producer id, epoch, sequence);
+/// `bytes` is their size as [`size_of`] counts it, to size the buffer.
+pub fn encode_records<'a>(
+    messages: impl Iterator<Item = &'a Message>,
+    options: &BatchOptions,
+    bytes: usize,
+) -> Result<Bytes> {
+    let messages: Vec<&Message> = messages.collect();
+    let headers: Vec<Vec<Header<'_>>> = messages
+        .iter()
+        .map(|m| {
+            m.headers
+                .iter()
+                .map(|(k, v)| (&k[..], v.as_deref()))
+                .collect()
+        })
+        .collect();
+    let records: Vec<RecordRef<'_>> = messages
+        .iter()
+        .zip(&headers)
+        .map(|(m, headers)| RecordRef {
+            key: m.key.as_deref(),
+            value: m.value.as_deref(),
+            headers,
+            timestamp: m.timestamp,
+        })
+        .collect();
+    let mut out = BytesMut::with_capacity(bytes + 128);
+    encode_batch(&mut out, &records, options).map_err(|e| Error::Encoding(e.to_string()))?;
+    Ok(out.freeze())
 }
 
 #[cfg(test)]
