@@ -165,17 +165,25 @@ export interface ProducerConfig {
   retry?: RetryOptions
   metadataMaxAge?: number
   allowAutoTopicCreation?: boolean
-  /** Not supported yet: `true` is rejected with KafkaJSNotImplemented. */
+  /**
+   * Write each message exactly once, in order, however requests are retried (producer id and
+   * sequence numbers). Sends must use acks -1.
+   */
   idempotent?: boolean
-  /** Not supported yet: a value is rejected with KafkaJSNotImplemented. */
+  /** Enables `transaction()`; producers sharing an id fence each other, as in Kafka. */
   transactionalId?: string
+  /** How long (ms) the broker lets a transaction run before aborting it. Default 60000. */
   transactionTimeout?: number
-  /** Produce requests in flight per broker; `null` (the default) means no limit. */
+  /**
+   * Produce requests in flight per broker; `null` (the default) means no limit. Idempotent and
+   * transactional sends use at most 5, Kafka's limit for keeping them in order.
+   */
   maxInFlightRequests?: number | null
   /**
    * Beyond kafkajs: how long (ms) a broker's sender waits for more concurrent sends before
    * writing a request. Default 0: sends that arrive while a request is in flight are coalesced
-   * anyway, so a lone send is never delayed.
+   * anyway, so a lone send is never delayed. Not used by idempotent producers, which coalesce the
+   * same way.
    */
   lingerMs?: number
 }
@@ -244,9 +252,16 @@ export type Producer = Sender & {
   on(eventName: ProducerEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: ProducerEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: ProducerEvents[keyof ProducerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
-  /** Transactions are not supported yet: rejects as kafkajs does without a transactionalId. */
-  transaction(): Promise<never>
+  /** Begins a transaction; needs a `transactionalId`. */
+  transaction(): Promise<Transaction>
   logger(): Logger
+}
+
+export type Transaction = Sender & {
+  sendOffsets(offsets: Offsets & { consumerGroupId: string }): Promise<void>
+  commit(): Promise<void>
+  abort(): Promise<void>
+  isActive(): boolean
 }
 
 export interface PartitionAssigner {

@@ -90,14 +90,9 @@ class Kafka {
     maxInFlightRequests = null,
     lingerMs = 0,
     idempotent = false,
-    transactionalId
+    transactionalId,
+    transactionTimeout
   } = {}) {
-    if (idempotent) {
-      throw new KafkaJSNotImplemented('Idempotent producers are not supported by ferrokafka yet')
-    }
-    if (transactionalId) {
-      throw new KafkaJSNotImplemented('Transactional producers are not supported by ferrokafka yet')
-    }
     if (createPartitioner == null && !partitionerNoticeGiven && process.env.KAFKAJS_NO_PARTITIONER_WARNING == null) {
       partitionerNoticeGiven = true
       this.#logger.warn('KafkaJS v2.0.0 switched default partitioner. To retain the same partitioning behavior as in previous versions, create the producer with the option "createPartitioner: Partitioners.LegacyPartitioner". Silence this warning by setting the environment variable "KAFKAJS_NO_PARTITIONER_WARNING=1"')
@@ -106,11 +101,15 @@ class Kafka {
       cluster: this.#cluster,
       logger: this.#logger,
       retry: retrySettings(this.#retry, retry),
+      retryOptions: { ...this.#retry, ...retry },
       createPartitioner: createPartitioner ?? Partitioners.DefaultPartitioner,
       allowAutoTopicCreation,
       metadataMaxAge,
       maxInFlightRequests,
-      lingerMs
+      lingerMs,
+      idempotent,
+      transactionalId,
+      transactionTimeout
     })
   }
 

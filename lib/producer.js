@@ -1,5 +1,7 @@
 // kafka.producer(): kafkajs's producer API over the native producer. Arguments are checked here
-// with kafkajs's errors and messages; each send crosses into Rust once with every message.
+// with kafkajs's errors and messages; each send crosses into Rust once with every message. An
+// idempotent producer gets its producer id when it connects; a producer with a transactionalId
+// runs transactions (lib/transaction.js).
 'use strict'
 
 const native = require('./native')
@@ -9,6 +11,7 @@ const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrument
 const { nativeKind } = require('./partitioners')
 const { packMessages, packSends } = require('./pack')
 const { Outstanding } = require('./outstanding')
+const { createTransaction } = require('./transaction')
 
 const { KafkaJSError, KafkaJSNonRetriableError } = classes
 
@@ -21,10 +24,16 @@ const CONNECTED = 'connected'
 const DISCONNECTING = 'disconnecting'
 const DISCONNECTED = 'disconnected'
 
+/** kafkajs's default transactionTimeout. */
+const DEFAULT_TRANSACTION_TIMEOUT = 60000
+
 /** kafkajs's checks on a sendBatch request, in kafkajs's order and words. */
-function checkTopicMessages (topicMessages) {
+function checkSendBatch (topicMessages, acks, idempotent) {
   if (topicMessages.some(({ topic }) => !topic)) {
     throw new KafkaJSNonRetriableError('Invalid topic')
+  }
+  if (idempotent && acks !== -1) {
+    throw new KafkaJSNonRetriableError("Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees")
   }
   for (const { topic, messages } of topicMessages) {
     if (!messages) {
@@ -52,10 +61,31 @@ function mergeByTopic (topicMessages) {
 
 /**
  * Creates a producer. `cluster` is what the Kafka instance shares with its producers:
- * `resolveBrokers()`, the connection settings and the client-level retry settings.
+ * `resolveBrokers()`, the connection settings and the client-level retry settings. `retry` is
+ * in effect; `retryOptions` is what the user set (client and producer options merged, as kafkajs
+ * checks them for idempotent producers).
  */
-function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner, allowAutoTopicCreation, metadataMaxAge, maxInFlightRequests, lingerMs }) {
+function createProducer ({
+  cluster,
+  logger: rootLogger,
+  retry,
+  retryOptions,
+  createPartitioner,
+  allowAutoTopicCreation,
+  metadataMaxAge,
+  maxInFlightRequests,
+  lingerMs,
+  idempotent = false,
+  transactionalId,
+  transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT
+}) {
+  if (idempotent && retryOptions.retries < 1) {
+    throw new KafkaJSNonRetriableError('Idempotent producer must allow retries to protect against transient errors')
+  }
   const logger = rootLogger.namespace('Producer')
+  if (idempotent && retryOptions.retries < Number.MAX_SAFE_INTEGER) {
+    logger.warn('Limiting retries for the idempotent producer may invalidate EoS guarantees')
+  }
   const networkEvents = [events.REQUEST, events.REQUEST_TIMEOUT, events.REQUEST_QUEUE_SIZE]
   const networkObserved = () => instrumentation.listening(...networkEvents)
   const instrumentation = new Instrumentation('producer', events, logger, () => handle?.observeNetwork(networkObserved()))
@@ -63,9 +93,19 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
   const partitioner = kind ? null : createPartitioner()
   let status = DISCONNECTED
   let handle = null
+  let hasProducerId = false
   const outcomes = new Outstanding((sends) => {
     if (!handle) throw new Error('The producer is disconnected')
-    handle.send(packSends(sends))
+    const plain = sends.filter(({ transaction }) => transaction === undefined)
+    if (plain.length > 0) handle.send(packSends(plain))
+    const inTransactions = new Map()
+    for (const send of sends) {
+      if (send.transaction === undefined) continue
+      const same = inTransactions.get(send.transaction) ?? []
+      same.push(send)
+      inTransactions.set(send.transaction, same)
+    }
+    for (const [generation, same] of inTransactions) handle.send(packSends(same), generation)
   })
   let connecting = null
 
@@ -80,10 +120,14 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
       lingerMs: Math.max(0, Number(lingerMs) || 0),
       partitioner: kind ?? 'default',
       clusterRetry: cluster.retry,
-      retry
+      retry,
+      idempotent: Boolean(idempotent),
+      transactionalId: transactionalId ? String(transactionalId) : undefined,
+      transactionTimeout: Number(transactionTimeout)
     }, outcomes.settle, (batch) => emitNetworkEvents(instrumentation, events, batch))
     candidate.observeNetwork(networkObserved())
     handle = await connectOrThrow(candidate)
+    hasProducerId = false
   }
 
   const connect = async () => {
@@ -93,6 +137,11 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
     }
     status = CONNECTED
     instrumentation.emit(events.CONNECT)
+    if (idempotent && !hasProducerId) {
+      const failure = await handle.initProducerId()
+      if (failure) throw fromFailure(failure)
+      hasProducerId = true
+    }
   }
 
   const disconnect = async () => {
@@ -114,14 +163,20 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
     })
   }
 
-  const sendBatch = async ({ acks = -1, timeout = 30000, compression, topicMessages = [] } = {}) => {
-    checkTopicMessages(topicMessages)
+  /** Throws kafkajs's error unless the producer can take messages. */
+  const checkConnected = () => {
     if (status === DISCONNECTING) {
       throw new KafkaJSNonRetriableError("The producer is disconnecting; therefore, it can't safely accept messages anymore")
     }
     if (status === DISCONNECTED || !handle) {
       throw new KafkaJSError('The producer is disconnected')
     }
+  }
+
+  /** kafkajs's sendBatch, sent idempotently when `idempotent`, in `transaction` when given. */
+  const sendBatchWith = async ({ idempotent, transaction }, { acks = -1, timeout = 30000, compression, topicMessages = [] } = {}) => {
+    checkSendBatch(topicMessages, acks, idempotent)
+    checkConnected()
     const codec = compression ?? CompressionTypes.None
     if (!isCompressionType(codec)) {
       throw new KafkaJSNonRetriableError(`Unsupported compression type ${compression}`)
@@ -129,7 +184,7 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
     const merged = mergeByTopic(topicMessages)
     const chosen = partitioner ? await customPartitions(merged) : null
     const outgoing = merged.map(({ topic, messages }, i) => packMessages(topic, messages, chosen?.[i]))
-    const { records, failure } = await outcomes.start({ topics: outgoing, acks, timeout, compression: codec })
+    const { records, failure } = await outcomes.start({ topics: outgoing, acks, timeout, compression: codec, transaction })
     if (failure) {
       const error = fromFailure(failure)
       logger.error(error.message, { retryCount: failure.retryCount, retryTime: failure.retryTime })
@@ -138,17 +193,30 @@ function createProducer ({ cluster, logger: rootLogger, retry, createPartitioner
     return records
   }
 
+  const sendBatch = (batch) => sendBatchWith({ idempotent }, batch)
+
   const send = async ({ acks, timeout, compression, topic, messages } = {}) =>
     sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] })
 
   const transaction = async () => {
-    throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
+    if (!transactionalId) {
+      throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
+    }
+    checkConnected()
+    const owner = handle
+    const { generation, failure } = await owner.beginTransaction()
+    if (failure) throw fromFailure(failure)
+    return createTransaction({
+      owner,
+      generation,
+      sendBatch: (batch) => sendBatchWith({ idempotent: true, transaction: generation }, batch)
+    })
   }
 
   return {
     connect,
     disconnect,
-    isIdempotent: () => false,
+    isIdempotent: () => idempotent,
     events,
     on: (eventName, listener) => instrumentation.on(eventName, listener),
     send,

@@ -11,7 +11,8 @@ use napi_derive::napi;
 /// Why an operation failed, in the terms kafkajs's error classes need.
 #[napi(object)]
 pub struct Failure {
-    /// `connection`, `closed`, `timeout`, `protocol`, `unsupported`, `encoding` or `invalid`.
+    /// `connection`, `closed`, `timeout`, `protocol`, `unsupported`, `encoding` or `invalid`
+    /// (a call the current state does not allow, or bad arguments).
     pub kind: String,
     pub message: String,
     /// `host:port` of the broker involved, when known.
@@ -76,6 +77,7 @@ impl Failure {
                 failure.error_code = Some(error.code().into());
             }
             ClientError::Encoding(_) => failure.kind = "encoding".into(),
+            ClientError::State(_) => failure.kind = "invalid".into(),
         }
         failure
     }

@@ -1,15 +1,17 @@
-//! Bindings for the producer: `NativeProducer` (connect, partition metadata, send) and the two
-//! murmur2 hashes behind kafkajs's partitioners. Kafka failures resolve as plain `failure`
-//! objects, which lib/errors.js turns into kafkajs's error classes.
+//! Bindings for the producer: `NativeProducer` (connect, partition metadata, send, the producer
+//! id of an idempotent producer, and transactions) and the two murmur2 hashes behind kafkajs's
+//! partitioners. Kafka failures resolve as plain `failure` objects, which lib/errors.js turns
+//! into kafkajs's error classes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ferrokafka_client::partitioner::{legacy_murmur2, murmur2, PartitionerKind};
 use ferrokafka_client::producer::{
-    Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions,
+    Idempotence, Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions,
 };
-use ferrokafka_client::retry::{retry, RetryOptions};
+use ferrokafka_client::retry::{retry, RetryError, RetryOptions};
+use ferrokafka_client::transaction::{TopicOffsets, TransactionOptions, Transactions};
 
 use crate::deliveries::{spawn_delivered, Deliveries};
 use crate::failure::{connect_to_seeds, Failure};
@@ -40,6 +42,12 @@ pub struct NativeProducerOptions {
     pub cluster_retry: RetrySettings,
     /// The producer's retry options, used by `send`.
     pub retry: RetrySettings,
+    /// kafkajs's `idempotent`.
+    pub idempotent: bool,
+    /// kafkajs's `transactionalId`: set, the producer can run transactions.
+    pub transactional_id: Option<String>,
+    /// kafkajs's `transactionTimeout`, in ms.
+    pub transaction_timeout: u32,
 }
 
 /// kafkajs's `RecordMetadata`, offsets as strings.
@@ -100,10 +108,34 @@ pub struct MetadataOutcome {
     pub failure: Option<Failure>,
 }
 
+/// What `beginTransaction` resolves with: the new transaction's generation, or why there is
+/// none.
+#[napi(object)]
+pub struct TransactionBegun {
+    pub generation: Option<u32>,
+    pub failure: Option<Failure>,
+}
+
+/// One partition's offset for `sendOffsets`, the offset as kafkajs takes it (a string).
+#[napi(object)]
+pub struct JsPartitionOffset {
+    pub partition: i32,
+    pub offset: String,
+}
+
+/// One topic's offsets for `sendOffsets`.
+#[napi(object)]
+pub struct JsTopicOffsets {
+    pub topic: String,
+    pub partitions: Vec<JsPartitionOffset>,
+}
+
 /// A connected producer owned by JavaScript.
 #[napi]
 pub struct NativeProducer {
     producer: Arc<Producer>,
+    /// Set when the producer has a transactional id.
+    transactions: Option<Arc<Transactions>>,
     outcomes: Arc<Deliveries<SendOutcome>>,
     network: Arc<NetworkObserver>,
     cluster_retry: RetryOptions,
@@ -143,21 +175,45 @@ impl NativeProducer {
             metadata_max_age: Duration::from_millis(options.metadata_max_age.max(0.0) as u64),
         }));
         let retry = RetryOptions::from(options.retry);
-        let producer = Producer::new(
-            cluster,
-            ClientProducerOptions {
-                retry,
-                allow_auto_topic_creation: options.allow_auto_topic_creation,
-                partitioner,
-                max_in_flight: options.max_in_flight_requests.max(1) as usize,
-                linger: Duration::from_millis(options.linger_ms.into()),
-            },
-        );
+        let cluster_retry = RetryOptions::from(options.cluster_retry);
+        let transaction_timeout_ms = i32::try_from(options.transaction_timeout).map_err(|_| {
+            Error::new(
+                Status::InvalidArg,
+                format!(
+                    "transactionTimeout {} is too large",
+                    options.transaction_timeout
+                ),
+            )
+        })?;
+        let producer_options = ClientProducerOptions {
+            retry,
+            allow_auto_topic_creation: options.allow_auto_topic_creation,
+            partitioner,
+            max_in_flight: options.max_in_flight_requests.max(1) as usize,
+            linger: Duration::from_millis(options.linger_ms.into()),
+            idempotence: options.idempotent.then_some(Idempotence {
+                transactional_id: None,
+                transaction_timeout_ms,
+            }),
+        };
+        let transactions = options.transactional_id.map(|transactional_id| {
+            Arc::new(Transactions::new(
+                cluster.clone(),
+                producer_options.clone(),
+                TransactionOptions {
+                    transactional_id,
+                    transaction_timeout_ms,
+                    coordinator_retry: cluster_retry,
+                },
+            ))
+        });
+        let producer = Producer::new(cluster, producer_options);
         Ok(NativeProducer {
             producer: Arc::new(producer),
+            transactions,
             outcomes: Arc::new(Deliveries::new(on_outcomes)?),
             network,
-            cluster_retry: options.cluster_retry.into(),
+            cluster_retry,
             retry,
             allow_auto_topic_creation: options.allow_auto_topic_creation,
         })
@@ -168,6 +224,95 @@ impl NativeProducer {
     #[napi]
     pub async fn connect(&self) -> Option<Failure> {
         connect_to_seeds(self.producer.cluster().clone(), self.cluster_retry).await
+    }
+
+    /// Gives an idempotent producer its producer id (kafkajs does this in `connect`); resolves
+    /// with the failure, or null.
+    #[napi]
+    pub async fn init_producer_id(&self) -> Option<Failure> {
+        self.producer
+            .init_producer_id(self.cluster_retry)
+            .await
+            .err()
+            .map(Failure::from_retry)
+    }
+
+    /// Begins a transaction (kafkajs's `producer.transaction()`).
+    #[napi]
+    pub async fn begin_transaction(&self) -> TransactionBegun {
+        let begun = match self.transactions() {
+            Ok(transactions) => transactions.begin().await,
+            Err(error) => Err(error),
+        };
+        match begun.map(u32::try_from) {
+            Ok(Ok(generation)) => TransactionBegun {
+                generation: Some(generation),
+                failure: None,
+            },
+            Ok(Err(_)) => TransactionBegun {
+                generation: None,
+                failure: Some(Failure::invalid("too many transactions".to_string())),
+            },
+            Err(error) => TransactionBegun {
+                generation: None,
+                failure: Some(Failure::from_retry(error)),
+            },
+        }
+    }
+
+    /// Whether transaction `generation` is still active.
+    #[napi]
+    pub fn transaction_active(&self, generation: u32) -> bool {
+        self.transactions
+            .as_ref()
+            .is_some_and(|t| t.is_active(generation.into()))
+    }
+
+    /// kafkajs's `transaction.sendOffsets`; resolves with the failure, or null.
+    #[napi]
+    pub async fn send_offsets(
+        &self,
+        generation: u32,
+        group_id: String,
+        topics: Vec<JsTopicOffsets>,
+    ) -> Option<Failure> {
+        let mut offsets: TopicOffsets = Vec::with_capacity(topics.len());
+        for topic in topics {
+            let mut partitions = Vec::with_capacity(topic.partitions.len());
+            for p in topic.partitions {
+                match p.offset.trim().parse::<i64>() {
+                    Ok(offset) => partitions.push((p.partition, offset)),
+                    Err(_) => {
+                        let message = format!(
+                            "Invalid offset {:?} for topic \"{}\"",
+                            p.offset, topic.topic
+                        );
+                        return Some(Failure::invalid(message));
+                    }
+                }
+            }
+            offsets.push((topic.topic, partitions));
+        }
+        let sent = match self.transactions() {
+            Ok(transactions) => {
+                transactions
+                    .send_offsets(generation.into(), &group_id, offsets)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        sent.err().map(Failure::from_retry)
+    }
+
+    /// Commits (`commit`) or aborts transaction `generation`; resolves with the failure, or
+    /// null.
+    #[napi]
+    pub async fn end_transaction(&self, generation: u32, commit: bool) -> Option<Failure> {
+        let ended = match self.transactions() {
+            Ok(transactions) => transactions.end(generation.into(), commit).await,
+            Err(error) => Err(error),
+        };
+        ended.err().map(Failure::from_retry)
     }
 
     /// Turns the network events on or off (on while JavaScript has listeners for them).
@@ -225,11 +370,11 @@ impl NativeProducer {
         }
     }
 
-    /// Starts a burst of sends (each one kafkajs's `sendBatch`); each outcome reaches
-    /// `on_outcomes` with its send's id. The messages are copied out of JavaScript before this
-    /// returns.
+    /// Starts a burst of sends (each one kafkajs's `sendBatch`), in transaction `transaction`
+    /// when given; each outcome reaches `on_outcomes` with its send's id. The messages are
+    /// copied out of JavaScript before this returns.
     #[napi]
-    pub fn send(&self, packed: PackedSends) -> Result<()> {
+    pub fn send(&self, packed: PackedSends, transaction: Option<u32>) -> Result<()> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
@@ -239,12 +384,22 @@ impl NativeProducer {
             .map(|send| {
                 let id = send.id;
                 let producer = self.producer.clone();
+                let transactions = self.transactions.clone();
                 let operation = async move {
                     let options = match options_of(&send) {
                         Ok(options) => options,
                         Err(message) => return SendOutcome::failed(id, Failure::invalid(message)),
                     };
-                    match producer.send(send.topics, options).await {
+                    let sent = match (transaction, transactions) {
+                        (None, _) => producer.send(send.topics, options).await,
+                        (Some(generation), Some(transactions)) => {
+                            transactions
+                                .send(generation.into(), send.topics, options)
+                                .await
+                        }
+                        (Some(_), None) => Err(RetryError::NonRetriable(no_transactional_id())),
+                    };
+                    match sent {
                         Ok(records) => SendOutcome {
                             id,
                             records: Some(records.into_iter().map(Into::into).collect()),
@@ -264,6 +419,21 @@ impl NativeProducer {
         spawn_delivered(self.outcomes.clone(), operations);
         Ok(())
     }
+}
+
+impl NativeProducer {
+    fn transactions(&self) -> std::result::Result<&Arc<Transactions>, RetryError> {
+        self.transactions
+            .as_ref()
+            .ok_or_else(|| RetryError::NonRetriable(no_transactional_id()))
+    }
+}
+
+/// kafkajs's error for transactions on a producer without a transactional id.
+fn no_transactional_id() -> ferrokafka_client::Error {
+    ferrokafka_client::Error::State(
+        "Must provide transactional id for transactional producer".to_string(),
+    )
 }
 
 impl SendOutcome {
