@@ -62,9 +62,18 @@ impl EmbeddedBroker {
 }
 
 fn config_from(options: BrokerOptions) -> Result<BrokerConfig> {
-    let properties = options.config.unwrap_or_default().into_iter().collect();
+    let properties: std::collections::BTreeMap<String, String> =
+        options.config.unwrap_or_default().into_iter().collect();
+    let advertised = properties
+        .get("advertised.listeners")
+        .map(|value| advertised_listener(value))
+        .transpose()?;
     let mut config = BrokerConfig::from_properties(properties)
         .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+    if let Some((host, port)) = advertised {
+        config.advertised_host = Some(host);
+        config.advertised_port = Some(port);
+    }
     if let Some(host) = options.host {
         config.host = resolve(&host)?;
         config.advertised_host = Some(host);
@@ -92,6 +101,23 @@ fn config_from(options: BrokerOptions) -> Result<BrokerConfig> {
         config.auto_create_topics = auto_create;
     }
     Ok(config)
+}
+
+/// The host and port of the first listener in an `advertised.listeners` value
+/// (`PLAINTEXT://host:port,...`), which Metadata then reports instead of the bound address.
+fn advertised_listener(value: &str) -> Result<(String, u16)> {
+    let first = value.split(',').next().unwrap_or("").trim();
+    let address = first.split_once("://").map_or(first, |(_, rest)| rest);
+    address
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host.to_string(), port.parse().ok()?)))
+        .filter(|(host, _)| !host.is_empty())
+        .ok_or_else(|| {
+            Error::new(
+                Status::InvalidArg,
+                format!("advertised.listeners {first:?} is not NAME://host:port"),
+            )
+        })
 }
 
 fn resolve(host: &str) -> Result<IpAddr> {
