@@ -9,7 +9,8 @@ dir=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${FERROKAFKA_PEERS_CACHE:-$HOME/.cache/ferrokafka-peers}
 libs=$cache/kafka/libs
-port=$(sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:||p' "$dir/server.properties")
+# The port the broker listens on (advertised.listeners may name another address, e.g. a proxy).
+port=$(sed -n 's|^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*|\1|p' "$dir/server.properties" | tail -1)
 source "$here/jvm.sh"
 started=$(grep -c 'Kafka Server started' "$dir/log" || true)
 "${jvm[@]}" kafka.Kafka "$dir/server.properties" >> "$dir/log" 2>&1 < /dev/null &
