@@ -23,6 +23,11 @@ async function main(): Promise<void> {
   console.log(`exactly-once pipeline on ${brokers.join(',')}${embedded ? ' (in-process broker)' : ''}`)
   const kafka = new Kafka({ clientId: 'exactly-once-demo', brokers, logLevel: logLevel.WARN })
 
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic: ORDERS, numPartitions: 3 }, { topic: ENRICHED, numPartitions: 3 }] })
+  await admin.disconnect()
+
   const source = kafka.producer()
   await source.connect()
   await source.send({
