@@ -15,7 +15,9 @@ mod coordinator;
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
 use kafka_protocol::messages::txn_offset_commit_request::{
     TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
@@ -44,6 +46,13 @@ const MAX_ADD_PARTITIONS_VERSION: i16 = 3;
 const MAX_END_TXN_VERSION: i16 = 4;
 /// The newest TxnOffsetCommit version of transactions v1.
 const MAX_TXN_OFFSET_COMMIT_VERSION: i16 = 4;
+
+/// How soon a request answered CONCURRENT_TRANSACTIONS is sent again: the coordinator answers it
+/// while the previous transaction's markers are being written, which takes milliseconds, so the
+/// Java client retries it after 20 ms too (KAFKA-5477) instead of after the usual backoff.
+const CONCURRENT_TRANSACTIONS_BACKOFF: Duration = Duration::from_millis(20);
+/// How long such quick retries go on before the usual backoff takes over.
+const CONCURRENT_TRANSACTIONS_WINDOW: Duration = Duration::from_secs(2);
 
 /// kafkajs's message for a call on a transaction that has ended.
 pub const ENDED: &str = "Cannot continue to use transaction once ended";
@@ -396,7 +405,7 @@ impl Transactions {
     }
 
     /// Runs `request` on the transaction coordinator with the coordinator retries, finding the
-    /// coordinator again when it moved.
+    /// coordinator again when it moved; CONCURRENT_TRANSACTIONS is first retried quickly.
     async fn on_coordinator<T, F, Fut>(&self, request: F) -> Result<T, RetryError>
     where
         F: Fn(Arc<Connection>) -> Fut,
@@ -419,7 +428,18 @@ impl Transactions {
                         self.cluster.connection_to(&address).await?
                     }
                 };
-                request(connection).await
+                let quick_until = Instant::now() + CONCURRENT_TRANSACTIONS_WINDOW;
+                loop {
+                    match request(connection.clone()).await {
+                        Err(Error::Protocol {
+                            error: ResponseError::ConcurrentTransactions,
+                            ..
+                        }) if Instant::now() < quick_until => {
+                            tokio::time::sleep(CONCURRENT_TRANSACTIONS_BACKOFF).await;
+                        }
+                        outcome => break outcome,
+                    }
+                }
             }
             .await;
             if outcome.as_ref().is_err_and(coordinator_moved) {
