@@ -31,6 +31,9 @@ const events = Object.freeze({
 
 const key = (topic, partition) => `${topic}|${partition}`
 
+/** kafkajs's `heartbeat()` for handlers: heartbeats run in the background, so it has nothing to do. */
+const heartbeat = async () => {}
+
 /** The offset after `offset` (a string), through numbers while they are exact. */
 const next = (offset) => {
   const following = Number(offset) + 1
@@ -242,11 +245,13 @@ function createConsumer ({
     let resolvedSinceCommit = 0
     let failures = 0
 
+    /** Whether autoCommitInterval or autoCommitThreshold call for a commit now. */
+    const commitDue = () => autoCommit && (
+      (autoCommitInterval != null && Date.now() >= lastCommit + autoCommitInterval) ||
+      (autoCommitThreshold != null && resolvedSinceCommit >= autoCommitThreshold))
+
     const commitIfNecessary = async (pending) => {
-      if (!autoCommit) return
-      const due = (autoCommitInterval != null && Date.now() >= lastCommit + autoCommitInterval) ||
-        (autoCommitThreshold != null && resolvedSinceCommit >= autoCommitThreshold)
-      if (!due) return
+      if (!commitDue()) return
       if (pending) handle.resolve(pending)
       await commit()
       lastCommit = Date.now()
@@ -282,10 +287,10 @@ function createConsumer ({
             let pauseCallsChecked = -1
             for (const message of batch.messages) {
               if (!running || sought.has(id)) break
-              await eachMessage({ topic, partition, message, heartbeat: async () => {}, pause: pausePartition })
+              await eachMessage({ topic, partition, message, heartbeat, pause: pausePartition })
               resolved = next(message.offset)
               resolvedSinceCommit++
-              await commitIfNecessary([{ topic, partition, offset: resolved }])
+              if (commitDue()) await commitIfNecessary([{ topic, partition, offset: resolved }])
               if (pauseCalls !== pauseCallsChecked) {
                 pauseCallsChecked = pauseCalls
                 if (isPaused()) break
@@ -302,7 +307,7 @@ function createConsumer ({
                   resolvedSinceCommit++
                 }
               },
-              heartbeat: async () => {},
+              heartbeat,
               pause: pausePartition,
               commitOffsetsIfNecessary: async (offsets) => {
                 if (offsets) return commitOffsets(offsets)
