@@ -28,12 +28,13 @@ const registryPackages = ['jest', 'typescript', 'kafkajs', '@types/node'].map(
 /** PATH without any directory that holds cargo: whatever runs with it cannot build from source. */
 const pathWithoutCargo = (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !fs.existsSync(path.join(dir, 'cargo'))).join(path.delimiter)
 
-/** The environment of a program a user starts: none of this Jest run's own variables. */
+/** The environment of a program a user starts: none of the variables npm or this Jest run set. */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: pathWithoutCargo, ...extra }
-  delete env.JEST_WORKER_ID
-  if (!('KAFKA_BROKERS' in extra)) delete env.KAFKA_BROKERS
-  return env
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(npm_|JEST_WORKER_ID$|KAFKA_BROKERS$)/i.test(name)) env[name] = value
+  }
+  return { ...env, PATH: pathWithoutCargo, ...extra }
 }
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; pid: number }
