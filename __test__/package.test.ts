@@ -52,7 +52,7 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   })
 }
 
-/** Lines of `after` that differ from `before`, compared line by line, plus any it adds. */
+/** The lines of `after` that differ from `before` at the same place, or, if it has more lines, that `before` lacks. */
 function changedLines(before: string, after: string): string[] {
   const a = before.split('\n')
   const b = after.split('\n')
@@ -118,7 +118,6 @@ describe('the tarball', () => {
       .filter((f) => testOnlyRust.test(f)).map((f) => path.basename(f, '.rs'))
     const shipped = tarballFiles.filter((f) => f.endsWith('.rs')).map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
     const declared = Array.from(shipped.matchAll(/(#\[cfg\(test\)\]\s*)?\bmod (\w+);/g), (m) => ({ name: m[2], testOnly: m[1] !== undefined }))
-    expect(excluded.length).toBeGreaterThan(0)
     for (const name of new Set(excluded)) {
       expect(declared.filter((d) => d.name === name)).toEqual(expect.arrayContaining([{ name, testOnly: true }]))
       expect(declared.filter((d) => d.name === name && !d.testOnly)).toEqual([])
@@ -126,7 +125,7 @@ describe('the tarball', () => {
   })
 
   it('installs with its prebuilt addon: cargo is not on PATH, and nothing is built', () => {
-    expect(install.stderr).not.toMatch(/ERR!/)
+    expect(install.stderr).not.toMatch(/npm (ERR!|error)/)
     expect(install.code).toBe(0)
     expect(install.stdout).toContain(`ferrokafka: using the prebuilt addon ${addonFile}`)
     const installed = path.join(scratch, 'node_modules', 'ferrokafka')
