@@ -341,11 +341,9 @@ export type Batch = {
   offsetLagLow(): string
 }
 
-export type TopicPartitions = { topic: string; partitions: number[] }
 export type TopicPartition = { topic: string; partition: number }
 export type TopicPartitionOffset = TopicPartition & { offset: string }
 export type TopicPartitionOffsetAndMetadata = TopicPartitionOffset & { metadata?: string | null }
-export type PartitionOffset = { partition: number; offset: string }
 export type TopicOffsets = { topic: string; partitions: PartitionOffset[] }
 export type Offsets = { topics: TopicOffsets[] }
 
@@ -379,22 +377,6 @@ export type ConsumerRunConfig = {
   partitionsConsumedConcurrently?: number
   eachBatch?: EachBatchHandler
   eachMessage?: EachMessageHandler
-}
-
-export type MemberDescription = {
-  clientHost: string
-  clientId: string
-  memberId: string
-  memberAssignment: Buffer
-  memberMetadata: Buffer
-}
-export type GroupDescription = {
-  groupId: string
-  members: MemberDescription[]
-  protocol: string
-  protocolType: string
-  state: string
-  errorCode: number
 }
 
 export type ConsumerEvents = {
