@@ -1,10 +1,12 @@
-//! Produce: validates each partition's record batches (size, magic, CRC32C) and appends them as
-//! received, patching only base offset and leader epoch (and the timestamp header on
-//! LogAppendTime topics). acks=0 requests get no response; dispatch drops it.
+//! Produce: validates each partition's record batches (size, magic, CRC32C, then the producer's
+//! epoch, sequence and transaction) and appends them as received, patching only base offset and
+//! leader epoch (and the timestamp header on LogAppendTime topics). A retried idempotent batch
+//! is answered with its original offset. A producer's first transactional write to a partition
+//! is verified with the transaction coordinator, as Kafka does: a partition not added to the
+//! transaction gets INVALID_TXN_STATE (v0-v10) or TRANSACTION_ABORTABLE (v11+). acks=0
+//! requests get no response; dispatch drops it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use ferrokafka_wire::record_batch::validate_batches;
+use ferrokafka_wire::record_batch::{validate_batches, BatchHeader};
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::produce_request::PartitionProduceData;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
@@ -12,10 +14,33 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::dispatch::Ctx;
+use crate::producer_state::Refusal;
 use crate::state::{Topic, LEADER_EPOCH};
+use crate::txn;
+
+/// Whether a partition's records start with a transactional batch (Kafka's check for a
+/// request that needs a transactional id).
+fn is_transactional(data: &PartitionProduceData) -> bool {
+    data.records
+        .as_ref()
+        .and_then(|records| BatchHeader::parse(records).ok())
+        .is_some_and(|header| header.is_transactional())
+}
 
 pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
-    let acks_valid = matches!(request.acks, -1..=1);
+    let transactional = request
+        .topic_data
+        .iter()
+        .flat_map(|t| &t.partition_data)
+        .any(is_transactional);
+    let refuse_all = if transactional && request.transactional_id.is_none() {
+        Some(ResponseError::TransactionalIdAuthorizationFailed)
+    } else if !matches!(request.acks, -1..=1) {
+        Some(ResponseError::InvalidRequiredAcks)
+    } else {
+        None
+    };
+    let transactional_id = request.transactional_id.as_ref().map(|id| id.to_string());
     let mut appended = false;
     let responses = request
         .topic_data
@@ -31,10 +56,9 @@ pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
                 .into_iter()
                 .map(|data| {
                     let index = data.index;
-                    let outcome = if acks_valid {
-                        append(ctx, topic.as_deref(), data)
-                    } else {
-                        Err(error(ResponseError::InvalidRequiredAcks))
+                    let outcome = match refuse_all {
+                        None => append(ctx, topic.as_deref(), transactional_id.as_deref(), data),
+                        Some(refused) => Err(error(refused)),
                     };
                     appended |= outcome.is_ok();
                     partition_response(ctx, index, outcome)
@@ -71,9 +95,48 @@ fn error(error: ResponseError) -> Refused {
     }
 }
 
+/// The produce path's verification that the producer's transaction includes the partition,
+/// with Kafka's translation of the coordinator's answer for producers.
+fn verify(
+    ctx: &Ctx<'_>,
+    transactional_id: Option<&str>,
+    partition: (String, i32),
+    producer_id: i64,
+    epoch: i16,
+) -> Result<(), Refusal> {
+    let not_added = |error| Refusal {
+        error,
+        message: "Partition was not added to the transaction".to_string(),
+    };
+    let verified = ctx.state.txns.verify(
+        transactional_id.unwrap_or_default(),
+        producer_id,
+        epoch,
+        &[partition],
+    );
+    match verified {
+        Ok(errors) if errors.iter().all(Option::is_none) => Ok(()),
+        Ok(_) if ctx.version > 10 => Err(not_added(ResponseError::TransactionAbortable)),
+        Ok(_) => Err(not_added(ResponseError::InvalidTxnState)),
+        Err(ResponseError::ProducerFenced) => Err(Refusal {
+            error: ResponseError::InvalidProducerEpoch,
+            message: format!("Producer {producer_id} with epoch {epoch} is fenced"),
+        }),
+        Err(ResponseError::ConcurrentTransactions) => Err(Refusal {
+            error: ResponseError::NotEnoughReplicas,
+            message: "Unable to verify the partition has been added to the transaction. Underlying error: CONCURRENT_TRANSACTIONS".to_string(),
+        }),
+        Err(error) => Err(Refusal {
+            error,
+            message: error.to_string(),
+        }),
+    }
+}
+
 fn append(
     ctx: &Ctx<'_>,
     topic: Option<&Topic>,
+    transactional_id: Option<&str>,
     data: PartitionProduceData,
 ) -> Result<Appended, Refused> {
     let missing = if ctx.version >= 13 {
@@ -108,12 +171,33 @@ fn append(
         .state
         .topic_config(topic, "message.timestamp.type")
         .filter(|t| t == "LogAppendTime")
-        .map(|_| now_ms());
+        .map(|_| txn::now_ms());
+    let name = format!("{}-{}", topic.name, data.index);
+    let mut verify_txn = |pid, epoch| {
+        verify(
+            ctx,
+            transactional_id,
+            (topic.name.clone(), data.index),
+            pid,
+            epoch,
+        )
+    };
     let mut log = partition.log.lock();
-    let base_offset = log.append(&batches, LEADER_EPOCH, log_append_time);
+    let appended = log
+        .append(
+            &batches,
+            LEADER_EPOCH,
+            log_append_time,
+            &name,
+            &mut verify_txn,
+        )
+        .map_err(|refused| Refused {
+            error: refused.error,
+            message: Some(refused.message),
+        })?;
     Ok(Appended {
-        base_offset,
-        log_append_time: log_append_time.unwrap_or(-1),
+        base_offset: appended.base_offset,
+        log_append_time: appended.log_append_time.unwrap_or(-1),
         log_start_offset: log.log_start_offset(),
     })
 }
@@ -149,11 +233,4 @@ fn partition_response(
             }
         }
     }
-}
-
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
