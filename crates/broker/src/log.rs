@@ -11,9 +11,7 @@ use kafka_protocol::error::ResponseError;
 use kafka_protocol::records::{Compression, Record, RecordBatchDecoder};
 
 use crate::control_batch;
-use crate::producer_state::{
-    AbortedTxn, DataBatch, Marker, ProducerStates, Refusal, NO_PRODUCER_ID,
-};
+use crate::producer_state::{AbortedTxn, DataBatch, Marker, ProducerStates, NO_PRODUCER_ID};
 
 /// The most a batch's records may decompress to when the broker reads them (ListOffsets by
 /// timestamp); a batch beyond it is answered for by its header alone.
@@ -77,16 +75,25 @@ pub struct Read {
     pub end_offset: i64,
 }
 
+/// Why an append was refused, with the message Kafka gives for it (most errors have none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub error: ResponseError,
+    pub message: Option<String>,
+}
+
+impl From<ResponseError> for Refusal {
+    fn from(error: ResponseError) -> Self {
+        Refusal {
+            error,
+            message: None,
+        }
+    }
+}
+
 /// Asks the transaction coordinator whether a producer's transaction includes this partition,
 /// before its first transactional write here.
 pub type VerifyTxn<'a> = &'a mut dyn FnMut(i64, i16) -> Result<(), Refusal>;
-
-fn invalid_record(message: String) -> Refusal {
-    Refusal {
-        error: ResponseError::InvalidRecord,
-        message,
-    }
-}
 
 impl PartitionLog {
     /// First offset still in the log.
@@ -133,21 +140,14 @@ impl PartitionLog {
         batches: &[(BatchHeader, Bytes)],
         leader_epoch: i32,
         log_append_time: Option<i64>,
-        partition_name: &str,
         verify: VerifyTxn<'_>,
     ) -> Result<Appended, Refusal> {
-        for (header, _) in batches {
-            if header.is_control() {
-                return Err(invalid_record(format!(
-                    "Clients are not allowed to write control records in topic partition {partition_name}"
-                )));
-            }
-            if header.producer_id != NO_PRODUCER_ID && header.base_sequence < 0 {
-                return Err(invalid_record(format!(
-                    "Invalid sequence number {} in record batch with producerId {} in topic partition {partition_name}",
-                    header.base_sequence, header.producer_id
-                )));
-            }
+        let invalid = |header: &BatchHeader| {
+            header.is_control()
+                || (header.producer_id != NO_PRODUCER_ID && header.base_sequence < 0)
+        };
+        if batches.iter().any(|(header, _)| invalid(header)) {
+            return Err(ResponseError::InvalidRecord.into());
         }
         let mut staged = self.producers.stage();
         let mut offset = self.next_offset;
@@ -171,7 +171,7 @@ impl PartitionLog {
                 if batch.transactional && !staged.has_ongoing_txn(batch.producer_id) {
                     verify(batch.producer_id, batch.epoch)?;
                 }
-                staged.append_data(&batch, partition_name)?;
+                staged.append_data(&batch)?;
             }
             offset += i64::from(header.last_offset_delta) + 1;
         }
@@ -189,7 +189,11 @@ impl PartitionLog {
 
     /// Writes a transaction marker for a producer, ending its transaction in this partition.
     /// Returns the marker's offset.
-    pub fn append_marker(&mut self, marker: &Marker, leader_epoch: i32) -> Result<i64, Refusal> {
+    pub fn append_marker(
+        &mut self,
+        marker: &Marker,
+        leader_epoch: i32,
+    ) -> Result<i64, ResponseError> {
         self.producers.check_marker(marker)?;
         let data = control_batch::encode(marker);
         let header = BatchHeader::parse(&data).expect("an encoded marker has a header");
@@ -345,7 +349,7 @@ mod tests {
 
     /// Appends `batches` with no transaction verification and returns the base offset.
     fn put(log: &mut PartitionLog, batches: &[(BatchHeader, Bytes)]) -> i64 {
-        log.append(batches, 0, None, "t-0", &mut no_verify)
+        log.append(batches, 0, None, &mut no_verify)
             .unwrap()
             .base_offset
     }
@@ -446,7 +450,7 @@ mod tests {
         assert_eq!(put(&mut log, &batch(&[1])), 2);
         assert_eq!(put(&mut log, &idempotent(3, 0, 2, 1)), 3);
         let retried = log
-            .append(&idempotent(3, 0, 0, 2), 0, None, "t-0", &mut no_verify)
+            .append(&idempotent(3, 0, 0, 2), 0, None, &mut no_verify)
             .unwrap();
         assert_eq!(retried.base_offset, 0);
         assert_eq!(put(&mut log, &idempotent(3, 0, 2, 1)), 3);
@@ -457,7 +461,7 @@ mod tests {
     fn sequence_gaps_stale_epochs_and_missing_sequences_are_refused() {
         let mut log = PartitionLog::default();
         put(&mut log, &idempotent(3, 1, 0, 2));
-        let mut append = |batches: Vec<_>| log.append(&batches, 0, None, "t-0", &mut no_verify);
+        let mut append = |batches: Vec<_>| log.append(&batches, 0, None, &mut no_verify);
         assert_eq!(
             error(append(idempotent(3, 1, 5, 1))),
             ResponseError::OutOfOrderSequenceNumber
@@ -478,7 +482,7 @@ mod tests {
         let mut log = PartitionLog::default();
         let data = control_batch::encode(&marker(1, 0, true));
         let batches = validate_batches(&data).unwrap();
-        let refused = log.append(&batches, 0, None, "t-0", &mut no_verify);
+        let refused = log.append(&batches, 0, None, &mut no_verify);
         assert_eq!(error(refused), ResponseError::InvalidRecord);
     }
 
@@ -490,18 +494,13 @@ mod tests {
             asked.push((pid, epoch));
             Ok(())
         };
-        log.append(&transactional(5, 2, 0, 1), 0, None, "t-0", &mut verify)
+        log.append(&transactional(5, 2, 0, 1), 0, None, &mut verify)
             .unwrap();
-        log.append(&transactional(5, 2, 1, 1), 0, None, "t-0", &mut verify)
+        log.append(&transactional(5, 2, 1, 1), 0, None, &mut verify)
             .unwrap();
         assert_eq!(asked, vec![(5, 2)]);
-        let mut refuse = |_: i64, _: i16| {
-            Err(Refusal {
-                error: ResponseError::InvalidTxnState,
-                message: "not in the transaction".into(),
-            })
-        };
-        let refused = log.append(&transactional(6, 0, 0, 1), 0, None, "t-0", &mut refuse);
+        let mut refuse = |_: i64, _: i16| Err(ResponseError::InvalidTxnState.into());
+        let refused = log.append(&transactional(6, 0, 0, 1), 0, None, &mut refuse);
         assert_eq!(error(refused), ResponseError::InvalidTxnState);
         assert_eq!(log.high_watermark(), 2);
     }
@@ -561,10 +560,7 @@ mod tests {
         let mut log = PartitionLog::default();
         put(&mut log, &transactional(5, 3, 0, 1));
         let stale = log.append_marker(&marker(5, 2, false), 0);
-        assert_eq!(
-            stale.unwrap_err().error,
-            ResponseError::InvalidProducerEpoch
-        );
+        assert_eq!(stale, Err(ResponseError::InvalidProducerEpoch));
         assert_eq!(log.high_watermark(), 1);
     }
 }

@@ -130,17 +130,6 @@ pub struct Marker {
     pub timestamp: i64,
 }
 
-/// Why producer state refused a batch, with Kafka's message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub error: ResponseError,
-    pub message: String,
-}
-
-fn refuse(error: ResponseError, message: String) -> Refusal {
-    Refusal { error, message }
-}
-
 /// `seq + delta`, wrapping past `i32::MAX` to 0 as producers do.
 pub fn increment_sequence(seq: i32, delta: i32) -> i32 {
     if seq > i32::MAX - delta {
@@ -237,27 +226,15 @@ impl ProducerStates {
     }
 
     /// Checks a marker the coordinator is about to write for a producer.
-    pub fn check_marker(&self, marker: &Marker) -> Result<(), Refusal> {
+    pub fn check_marker(&self, marker: &Marker) -> Result<(), ResponseError> {
         let Some(entry) = self.producers.get(&marker.producer_id) else {
             return Ok(());
         };
         if marker.epoch < entry.epoch {
-            return Err(refuse(
-                ResponseError::InvalidProducerEpoch,
-                format!(
-                    "Epoch of producer {} is {}, which is smaller than the last seen epoch {}",
-                    marker.producer_id, marker.epoch, entry.epoch
-                ),
-            ));
+            return Err(ResponseError::InvalidProducerEpoch);
         }
         if entry.coordinator_epoch > marker.coordinator_epoch {
-            return Err(refuse(
-                ResponseError::TransactionCoordinatorFenced,
-                format!(
-                    "Invalid coordinator epoch for producerId {}: {} (zombie), {} (current)",
-                    marker.producer_id, marker.coordinator_epoch, entry.coordinator_epoch
-                ),
-            ));
+            return Err(ResponseError::TransactionCoordinatorFenced);
         }
         Ok(())
     }
@@ -322,41 +299,23 @@ impl Staged<'_> {
 
     /// Validates a client's data batch (epoch, then sequence, then transaction state) and stages
     /// its effect.
-    pub fn append_data(&mut self, batch: &DataBatch, partition: &str) -> Result<(), Refusal> {
-        let stored = self.states.producers.get(&batch.producer_id);
-        let stored_epoch = stored.map_or(NO_PRODUCER_EPOCH, |e| e.epoch);
+    pub fn append_data(&mut self, batch: &DataBatch) -> Result<(), ResponseError> {
+        let stored_epoch = self
+            .states
+            .producers
+            .get(&batch.producer_id)
+            .map_or(NO_PRODUCER_EPOCH, |e| e.epoch);
         let entry = self.entry(batch.producer_id);
-        let offset = batch.first_offset;
         if batch.epoch < entry.epoch {
-            return Err(refuse(
-                ResponseError::InvalidProducerEpoch,
-                format!(
-                    "Epoch of producer {} at offset {offset} in {partition} is {}, which is smaller than the last seen epoch {}",
-                    batch.producer_id, batch.epoch, entry.epoch
-                ),
-            ));
+            return Err(ResponseError::InvalidProducerEpoch);
         }
-        if batch.epoch != entry.epoch {
-            if batch.base_seq != 0 && entry.epoch != NO_PRODUCER_EPOCH {
-                return Err(refuse(
-                    ResponseError::OutOfOrderSequenceNumber,
-                    format!(
-                        "Invalid sequence number for new epoch of producer {} at offset {offset} in partition {partition}: {} (request epoch), {} (seq. number), {} (current producer epoch)",
-                        batch.producer_id, batch.epoch, batch.base_seq, entry.epoch
-                    ),
-                ));
-            }
+        let in_order = if batch.epoch != entry.epoch {
+            batch.base_seq == 0 || entry.epoch == NO_PRODUCER_EPOCH
         } else {
-            let last_seq = entry.last_seq();
-            if stored_epoch != NO_PRODUCER_EPOCH && !in_sequence(last_seq, batch.base_seq) {
-                return Err(refuse(
-                    ResponseError::OutOfOrderSequenceNumber,
-                    format!(
-                        "Out of order sequence number for producer {} at offset {offset} in partition {partition}: {} (incoming seq. number), {last_seq} (current end sequence number)",
-                        batch.producer_id, batch.base_seq
-                    ),
-                ));
-            }
+            stored_epoch == NO_PRODUCER_EPOCH || in_sequence(entry.last_seq(), batch.base_seq)
+        };
+        if !in_order {
+            return Err(ResponseError::OutOfOrderSequenceNumber);
         }
         entry.add_batch(
             batch.epoch,
@@ -369,16 +328,10 @@ impl Staged<'_> {
             },
         );
         match (entry.current_txn_first_offset, batch.transactional) {
-            (Some(_), false) => Err(refuse(
-                ResponseError::InvalidTxnState,
-                format!(
-                    "Expected transactional write from producer {} at offset {offset} in partition {partition}",
-                    batch.producer_id
-                ),
-            )),
+            (Some(_), false) => Err(ResponseError::InvalidTxnState),
             (None, true) => {
-                entry.current_txn_first_offset = Some(offset);
-                self.started.push((offset, batch.producer_id));
+                entry.current_txn_first_offset = Some(batch.first_offset);
+                self.started.push((batch.first_offset, batch.producer_id));
                 Ok(())
             }
             _ => Ok(()),
@@ -419,7 +372,7 @@ mod tests {
 
     fn append(states: &mut ProducerStates, batch: DataBatch) -> Result<(), ResponseError> {
         let mut staged = states.stage();
-        staged.append_data(&batch, "t-0").map_err(|r| r.error)?;
+        staged.append_data(&batch)?;
         let changes = staged.finish();
         states.apply(changes);
         Ok(())
@@ -547,9 +500,7 @@ mod tests {
             Err(ResponseError::InvalidProducerEpoch)
         );
         assert_eq!(
-            states
-                .check_marker(&marker(1, 0, true))
-                .map_err(|r| r.error),
+            states.check_marker(&marker(1, 0, true)),
             Err(ResponseError::InvalidProducerEpoch)
         );
         append(&mut states, txn(data(1, 1, 0, 1, 4))).unwrap();
@@ -559,11 +510,9 @@ mod tests {
     fn a_refused_request_changes_nothing() {
         let mut states = ProducerStates::default();
         let mut staged = states.stage();
-        staged
-            .append_data(&txn(data(1, 0, 0, 1, 0)), "t-0")
-            .unwrap();
+        staged.append_data(&txn(data(1, 0, 0, 1, 0))).unwrap();
         assert!(staged.has_ongoing_txn(1));
-        assert!(staged.append_data(&data(1, 0, 5, 1, 1), "t-0").is_err());
+        assert!(staged.append_data(&data(1, 0, 5, 1, 1)).is_err());
         drop(staged);
         assert!(states.entry(1).is_none());
         assert_eq!(states.first_unstable_offset(), None);

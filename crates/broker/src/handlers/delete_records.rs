@@ -123,14 +123,14 @@ mod tests {
                 .unwrap()
                 .log
                 .lock()
-                .append(&batches, 0, None, "t", &mut |_, _| Ok(()))
+                .append(&batches, 0, None, &mut |_, _| Ok(()))
                 .unwrap();
             topic
                 .partition(1)
                 .unwrap()
                 .log
                 .lock()
-                .append(&batches, 0, None, "t", &mut |_, _| Ok(()))
+                .append(&batches, 0, None, &mut |_, _| Ok(()))
                 .unwrap();
             let response = handle(
                 &ctx_at(&state, version),

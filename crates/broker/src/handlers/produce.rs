@@ -2,8 +2,9 @@
 //! epoch, sequence and transaction) and appends them as received, patching only base offset and
 //! leader epoch (and the timestamp header on LogAppendTime topics). A retried idempotent batch
 //! is answered with its original offset. A producer's first transactional write to a partition
-//! is verified with the transaction coordinator, as Kafka does: a partition not added to the
-//! transaction gets INVALID_TXN_STATE (v0-v10) or TRANSACTION_ABORTABLE (v11+). acks=0
+//! is checked with the transaction coordinator, as Kafka 4 does: a partition not added to the
+//! transaction gets INVALID_TXN_STATE (v3-v10) or TRANSACTION_ABORTABLE (v11); from v12
+//! (transaction version 2) the write adds the partition to the transaction itself. acks=0
 //! requests get no response; dispatch drops it.
 
 use ferrokafka_wire::record_batch::{validate_batches, BatchHeader};
@@ -14,7 +15,7 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::dispatch::Ctx;
-use crate::producer_state::Refusal;
+use crate::log::Refusal;
 use crate::state::{Topic, LEADER_EPOCH};
 use crate::txn;
 
@@ -58,7 +59,7 @@ pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
                     let index = data.index;
                     let outcome = match refuse_all {
                         None => append(ctx, topic.as_deref(), transactional_id.as_deref(), data),
-                        Some(refused) => Err(error(refused)),
+                        Some(refused) => Err(refused.into()),
                     };
                     appended |= outcome.is_ok();
                     partition_response(ctx, index, outcome)
@@ -76,27 +77,15 @@ pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
     ProduceResponse::default().with_responses(responses)
 }
 
-/// Where a partition's records went, or why they were refused.
+/// Where a partition's records went.
 struct Appended {
     base_offset: i64,
     log_append_time: i64,
     log_start_offset: i64,
 }
 
-struct Refused {
-    error: ResponseError,
-    message: Option<String>,
-}
-
-fn error(error: ResponseError) -> Refused {
-    Refused {
-        error,
-        message: None,
-    }
-}
-
-/// The produce path's verification that the producer's transaction includes the partition,
-/// with Kafka's translation of the coordinator's answer for producers.
+/// The produce path's check that the producer's transaction includes the partition (from v12,
+/// adding it), with Kafka's translation of the coordinator's answer for producers.
 fn verify(
     ctx: &Ctx<'_>,
     transactional_id: Option<&str>,
@@ -104,32 +93,38 @@ fn verify(
     producer_id: i64,
     epoch: i16,
 ) -> Result<(), Refusal> {
-    let not_added = |error| Refusal {
-        error,
-        message: "Partition was not added to the transaction".to_string(),
+    let id = transactional_id.unwrap_or_default();
+    let txns = &ctx.state.txns;
+    let outcome = if ctx.version >= 12 {
+        txns.add(
+            id,
+            producer_id,
+            epoch,
+            vec![partition],
+            Vec::new(),
+            txn::now_ms(),
+        )
+        .map(|()| vec![None])
+    } else {
+        txns.verify(id, producer_id, epoch, &[partition])
     };
-    let verified = ctx.state.txns.verify(
-        transactional_id.unwrap_or_default(),
-        producer_id,
-        epoch,
-        &[partition],
-    );
-    match verified {
+    let custom = |error, message: &str| Refusal {
+        error,
+        message: Some(message.to_string()),
+    };
+    match outcome {
         Ok(errors) if errors.iter().all(Option::is_none) => Ok(()),
-        Ok(_) if ctx.version > 10 => Err(not_added(ResponseError::TransactionAbortable)),
-        Ok(_) => Err(not_added(ResponseError::InvalidTxnState)),
-        Err(ResponseError::ProducerFenced) => Err(Refusal {
-            error: ResponseError::InvalidProducerEpoch,
-            message: format!("Producer {producer_id} with epoch {epoch} is fenced"),
-        }),
-        Err(ResponseError::ConcurrentTransactions) => Err(Refusal {
-            error: ResponseError::NotEnoughReplicas,
-            message: "Unable to verify the partition has been added to the transaction. Underlying error: CONCURRENT_TRANSACTIONS".to_string(),
-        }),
-        Err(error) => Err(Refusal {
-            error,
-            message: error.to_string(),
-        }),
+        Ok(_) if ctx.version > 10 => Err(ResponseError::TransactionAbortable.into()),
+        Ok(_) => Err(custom(
+            ResponseError::InvalidTxnState,
+            "Partition was not added to the transaction",
+        )),
+        Err(ResponseError::ProducerFenced) => Err(ResponseError::InvalidProducerEpoch.into()),
+        Err(ResponseError::ConcurrentTransactions) => Err(custom(
+            ResponseError::NotEnoughReplicas,
+            "Unable to verify the partition has been added to the transaction. Underlying error: CONCURRENT_TRANSACTIONS",
+        )),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -138,18 +133,18 @@ fn append(
     topic: Option<&Topic>,
     transactional_id: Option<&str>,
     data: PartitionProduceData,
-) -> Result<Appended, Refused> {
+) -> Result<Appended, Refusal> {
     let missing = if ctx.version >= 13 {
         ResponseError::UnknownTopicId
     } else {
         ResponseError::UnknownTopicOrPartition
     };
-    let topic = topic.ok_or_else(|| error(missing))?;
+    let topic = topic.ok_or_else(|| Refusal::from(missing))?;
     let partition = topic
         .partition(data.index)
-        .ok_or_else(|| error(ResponseError::UnknownTopicOrPartition))?;
+        .ok_or_else(|| Refusal::from(ResponseError::UnknownTopicOrPartition))?;
     let records = data.records.unwrap_or_default();
-    let batches = validate_batches(&records).map_err(|e| Refused {
+    let batches = validate_batches(&records).map_err(|e| Refusal {
         error: e.response_error(),
         message: Some(e.to_string()),
     })?;
@@ -159,7 +154,7 @@ fn append(
         .and_then(|v| v.parse().ok())
         .unwrap_or(usize::MAX);
     if let Some((_, too_big)) = batches.iter().find(|(_, b)| b.len() > max_message_bytes) {
-        return Err(Refused {
+        return Err(Refusal {
             error: ResponseError::MessageTooLarge,
             message: Some(format!(
                 "The request included a message larger than the max message size the server will accept: {} > {max_message_bytes}",
@@ -172,7 +167,6 @@ fn append(
         .topic_config(topic, "message.timestamp.type")
         .filter(|t| t == "LogAppendTime")
         .map(|_| txn::now_ms());
-    let name = format!("{}-{}", topic.name, data.index);
     let mut verify_txn = |pid, epoch| {
         verify(
             ctx,
@@ -183,18 +177,7 @@ fn append(
         )
     };
     let mut log = partition.log.lock();
-    let appended = log
-        .append(
-            &batches,
-            LEADER_EPOCH,
-            log_append_time,
-            &name,
-            &mut verify_txn,
-        )
-        .map_err(|refused| Refused {
-            error: refused.error,
-            message: Some(refused.message),
-        })?;
+    let appended = log.append(&batches, LEADER_EPOCH, log_append_time, &mut verify_txn)?;
     Ok(Appended {
         base_offset: appended.base_offset,
         log_append_time: appended.log_append_time.unwrap_or(-1),
@@ -205,7 +188,7 @@ fn append(
 fn partition_response(
     ctx: &Ctx<'_>,
     index: i32,
-    outcome: Result<Appended, Refused>,
+    outcome: Result<Appended, Refusal>,
 ) -> PartitionProduceResponse {
     let response = PartitionProduceResponse::default().with_index(index);
     let with_start = |r: PartitionProduceResponse, start: i64| {

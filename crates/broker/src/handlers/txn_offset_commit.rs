@@ -1,8 +1,8 @@
 //! TxnOffsetCommit: offsets committed inside the producer's open transaction, held by the group
 //! until the transaction ends and visible only if it commits. Partitions of unknown topics get
 //! UNKNOWN_TOPIC_OR_PARTITION. The transaction must include the group (AddOffsetsToTxn):
-//! otherwise, as on Kafka, v4+ get TRANSACTION_ABORTABLE and older versions INVALID_TXN_STATE;
-//! a stale epoch gets INVALID_PRODUCER_EPOCH.
+//! otherwise, as on Kafka 4, v0-v3 get INVALID_TXN_STATE and v4 TRANSACTION_ABORTABLE, while v5
+//! (transaction version 2) adds the group itself; a stale epoch gets INVALID_PRODUCER_EPOCH.
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::txn_offset_commit_response::{
@@ -12,6 +12,7 @@ use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 
 use crate::dispatch::Ctx;
 use crate::group::api::{code, CommitPartition, TxnCommitRequest};
+use crate::txn;
 
 /// The error a producer sees when the transaction coordinator refused the commit.
 fn coordinator_error(version: i16, error: ResponseError) -> ResponseError {
@@ -71,15 +72,28 @@ pub async fn handle(ctx: &Ctx<'_>, request: TxnOffsetCommitRequest) -> TxnOffset
             instance_id: request.group_instance_id.as_ref().map(|id| id.to_string()),
             offsets: commits,
         };
-        ctx.state
-            .txns
-            .with_group(
-                request.transactional_id.as_str(),
-                request.producer_id.0,
-                request.producer_epoch,
-                &group_id,
-                || ctx.state.groups.txn_commit(commit),
+        let id = request.transactional_id.as_str();
+        let (producer_id, epoch) = (request.producer_id.0, request.producer_epoch);
+        let txns = &ctx.state.txns;
+        // Transaction version 2 (v5) adds the group to the transaction with this request.
+        let added = if ctx.version >= 5 {
+            txns.add(
+                id,
+                producer_id,
+                epoch,
+                Vec::new(),
+                vec![group_id.clone()],
+                txn::now_ms(),
             )
+        } else {
+            Ok(())
+        };
+        added
+            .and_then(|()| {
+                txns.with_group(id, producer_id, epoch, &group_id, || {
+                    ctx.state.groups.txn_commit(commit)
+                })
+            })
             .map_err(|error| coordinator_error(ctx.version, error))
             .and_then(|committed| committed)
     };

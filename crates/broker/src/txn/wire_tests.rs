@@ -150,13 +150,13 @@ async fn add_partitions(
         .collect()
 }
 
-async fn produce_at(
+async fn produce_response(
     state: &State,
     version: i16,
     id: Option<&str>,
     partition: i32,
     records: Bytes,
-) -> (Option<ResponseError>, i64) {
+) -> produce_response::PartitionProduceResponse {
     let data = PartitionProduceData::default()
         .with_index(partition)
         .with_records(Some(records));
@@ -170,8 +170,18 @@ async fn produce_at(
         .with_timeout_ms(1000)
         .with_topic_data(vec![topic]);
     let response: ProduceResponse = call(state, ApiKey::Produce, version, &request).await;
-    let partition = &response.responses[0].partition_responses[0];
-    (error(partition.error_code), partition.base_offset)
+    response.responses[0].partition_responses[0].clone()
+}
+
+async fn produce_at(
+    state: &State,
+    version: i16,
+    id: Option<&str>,
+    partition: i32,
+    records: Bytes,
+) -> (Option<ResponseError>, i64) {
+    let response = produce_response(state, version, id, partition, records).await;
+    (error(response.error_code), response.base_offset)
 }
 
 /// Produce v7, as kafkajs sends it.
@@ -394,8 +404,19 @@ async fn a_partition_not_added_to_the_transaction_is_refused_as_kafka_refuses_it
     let records = || txn_batch(producer.0, producer.1, 0, &["x"]);
     let v7 = produce_at(&state, 7, Some("app"), 1, records()).await;
     assert_eq!(v7.0, Some(ResponseError::InvalidTxnState));
-    let v11 = produce_at(&state, 11, Some("app"), 1, records()).await;
-    assert_eq!(v11.0, Some(ResponseError::TransactionAbortable));
+    let v10 = produce_response(&state, 10, Some("app"), 1, records()).await;
+    assert_eq!(
+        (error(v10.error_code), v10.error_message.as_deref()),
+        (
+            Some(ResponseError::InvalidTxnState),
+            Some("Partition was not added to the transaction")
+        )
+    );
+    let v11 = produce_response(&state, 11, Some("app"), 1, records()).await;
+    assert_eq!(
+        (error(v11.error_code), v11.error_message),
+        (Some(ResponseError::TransactionAbortable), None)
+    );
     let unknown = produce(&state, Some("nobody"), 0, records()).await;
     assert_eq!(unknown.0, Some(ResponseError::InvalidProducerIdMapping));
     let anonymous = produce(&state, None, 0, records()).await;
@@ -414,6 +435,23 @@ async fn a_partition_not_added_to_the_transaction_is_refused_as_kafka_refuses_it
             .high_watermark(),
         0
     );
+}
+
+#[tokio::test]
+async fn produce_v12_adds_the_partition_to_the_transaction_itself() {
+    let state = state();
+    let producer = init_txn(&state, "app").await;
+    let records = txn_batch(producer.0, producer.1, 0, &["x"]);
+    assert_eq!(
+        produce_at(&state, 12, Some("app"), 1, records).await,
+        (None, 0)
+    );
+    let described = state.txns.describe("app").unwrap();
+    assert_eq!(described.state, "Ongoing");
+    assert_eq!(described.partitions, vec![("t".to_string(), 1)]);
+    let stale = txn_batch(producer.0, producer.1 - 1, 0, &["y"]);
+    let fenced = produce_at(&state, 12, Some("app"), 0, stale).await;
+    assert_eq!(fenced.0, Some(ResponseError::InvalidProducerEpoch));
 }
 
 #[tokio::test]
@@ -490,15 +528,21 @@ async fn transactional_offsets_are_visible_only_after_commit() {
     };
     let committed =
         |response: TxnOffsetCommitResponse| error(response.topics[0].partitions[0].error_code);
-    let not_added: TxnOffsetCommitResponse =
-        call(&state, ApiKey::TxnOffsetCommit, 1, &commit_offsets(1)).await;
-    assert_eq!(committed(not_added), Some(ResponseError::InvalidTxnState));
-    let not_added: TxnOffsetCommitResponse =
-        call(&state, ApiKey::TxnOffsetCommit, 4, &commit_offsets(4)).await;
-    assert_eq!(
-        committed(not_added),
-        Some(ResponseError::TransactionAbortable)
-    );
+    for version in 0..=4 {
+        let not_added: TxnOffsetCommitResponse = call(
+            &state,
+            ApiKey::TxnOffsetCommit,
+            version,
+            &commit_offsets(version),
+        )
+        .await;
+        let expected = if version < 4 {
+            ResponseError::InvalidTxnState
+        } else {
+            ResponseError::TransactionAbortable
+        };
+        assert_eq!(committed(not_added), Some(expected), "v{version}");
+    }
 
     let add = AddOffsetsToTxnRequest::default()
         .with_transactional_id(txn_id("app"))
@@ -544,6 +588,40 @@ async fn transactional_offsets_are_visible_only_after_commit() {
     let after: OffsetFetchResponse =
         call(&state, ApiKey::OffsetFetch, 7, &fetch_offset(true)).await;
     assert_eq!(offset(after), (42, None));
+}
+
+#[tokio::test]
+async fn txn_offset_commit_v5_adds_the_group_to_the_transaction_itself() {
+    let state = state();
+    let producer = init_txn(&state, "app").await;
+    let request = |epoch: i16| {
+        TxnOffsetCommitRequest::default()
+            .with_transactional_id(txn_id("app"))
+            .with_group_id(GroupId(text("g5")))
+            .with_producer_id(ProducerId(producer.0))
+            .with_producer_epoch(epoch)
+            .with_generation_id(-1)
+            .with_topics(vec![TxnOffsetCommitRequestTopic::default()
+                .with_name(TopicName(text("t")))
+                .with_partitions(vec![TxnOffsetCommitRequestPartition::default()
+                    .with_partition_index(1)
+                    .with_committed_offset(9)])])
+    };
+    let response: TxnOffsetCommitResponse =
+        call(&state, ApiKey::TxnOffsetCommit, 5, &request(producer.1)).await;
+    assert_eq!(response.topics[0].partitions[0].error_code, 0);
+    assert_eq!(state.txns.describe("app").unwrap().groups, vec!["g5"]);
+    let stale: TxnOffsetCommitResponse =
+        call(&state, ApiKey::TxnOffsetCommit, 5, &request(producer.1 - 1)).await;
+    assert_eq!(
+        error(stale.topics[0].partitions[0].error_code),
+        Some(ResponseError::InvalidProducerEpoch)
+    );
+    assert_eq!(end(&state, 4, "app", producer, true).await.error_code, 0);
+    let offsets = state
+        .groups
+        .fetch_offsets("g5", Some(vec![("t".into(), vec![1])]), true);
+    assert_eq!(offsets[0].1[0].offset, 9);
 }
 
 #[tokio::test]
