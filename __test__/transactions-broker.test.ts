@@ -117,12 +117,13 @@ describeTargets('kafkajs transactions against %s', 1, (bootstrap) => {
     const open = await older.transaction()
     await open.send({ topic, messages: [{ value: 'zombie' }] })
 
-    // Initialising the newer instance aborts the older one's open transaction.
+    // The newer instance's first transaction initialises its transactional id, which aborts the
+    // older one's open transaction and fences it.
     const newer = await transactional(transactionalId)
+    const fresh = await newer.transaction()
     const fenced = await open.commit().then(() => undefined, thrown)
     expect(fenced).toEqual({ name: 'KafkaJSProtocolError', type: 'INVALID_PRODUCER_EPOCH', retriable: false })
 
-    const fresh = await newer.transaction()
     await fresh.send({ topic, messages: [{ value: 'fresh' }] })
     await fresh.commit()
     expect((await consume(topic, false, includes('fresh'))).map((s) => s.value)).toEqual(['fresh'])

@@ -1065,3 +1065,45 @@ async fn a_read_committed_fetch_waiting_for_data_wakes_on_commit() {
     );
     assert_eq!(batches_of(&data), vec![(0, false), (1, true)]);
 }
+
+#[tokio::test]
+async fn add_offsets_and_end_txn_answer_every_version() {
+    for version in versions(ApiKey::AddOffsetsToTxn) {
+        let state = state();
+        let producer = init_txn(&state, "app").await;
+        let request = AddOffsetsToTxnRequest::default()
+            .with_transactional_id(txn_id("app"))
+            .with_producer_id(ProducerId(producer.0))
+            .with_producer_epoch(producer.1)
+            .with_group_id(GroupId(text("g")));
+        let added: AddOffsetsToTxnResponse =
+            call(&state, ApiKey::AddOffsetsToTxn, version, &request).await;
+        assert_eq!(added.error_code, 0, "v{version}");
+        let stale = request.with_producer_epoch(producer.1 - 1);
+        let fenced: AddOffsetsToTxnResponse =
+            call(&state, ApiKey::AddOffsetsToTxn, version, &stale).await;
+        let expected = if version < 2 {
+            ResponseError::InvalidProducerEpoch
+        } else {
+            ResponseError::ProducerFenced
+        };
+        assert_eq!(error(fenced.error_code), Some(expected), "v{version}");
+    }
+    for version in versions(ApiKey::EndTxn) {
+        let state = state();
+        let producer = init_txn(&state, "app").await;
+        add_partitions(&state, 1, "app", producer, &[0]).await;
+        let ended = end(&state, version, "app", producer, false).await;
+        assert_eq!(ended.error_code, 0, "v{version}");
+        let expected_epoch = if version >= 5 {
+            producer.1 + 1
+        } else {
+            producer.1
+        };
+        assert_eq!(
+            state.txns.describe("app").unwrap().epoch,
+            expected_epoch,
+            "v{version}"
+        );
+    }
+}
