@@ -4,6 +4,12 @@
 //   produce BOOTSTRAP TOPIC N              sends N records (key k<i>, value v<i>); prints each ack
 //   consume BOOTSTRAP TOPIC N              reads N records from the start of every partition, no group
 //   consume-group BOOTSTRAP TOPIC GROUP N  joins GROUP, reads N records, commits, prints the commits
+//   transactions BOOTSTRAP TOPIC TXN_ID GROUP
+//                                          with one transactional producer: commits c1 c2, aborts a1 a2
+//                                          (and offset 9 for GROUP), commits c3 with offset 5 for GROUP
+//   read BOOTSTRAP TOPIC ISOLATION UNTIL   reads partition 0 from the start with isolation.level
+//                                          ISOLATION until value UNTIL arrives
+//   committed BOOTSTRAP TOPIC GROUP        prints GROUP's committed offset of partition 0 (read_committed)
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,6 +19,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -43,13 +50,26 @@ public final class Peer {
         if (args.length != 5) usage();
         consumeGroup(args[1], args[2], args[3], Integer.parseInt(args[4]));
       }
+      case "transactions" -> {
+        if (args.length != 5) usage();
+        transactions(args[1], args[2], args[3], args[4]);
+      }
+      case "read" -> {
+        if (args.length != 5) usage();
+        read(args[1], args[2], args[3], args[4]);
+      }
+      case "committed" -> {
+        if (args.length != 4) usage();
+        committed(args[1], args[2], args[3]);
+      }
       default -> usage();
     }
   }
 
   private static void usage() {
     System.err.println("usage: Peer produce BOOTSTRAP TOPIC N | consume BOOTSTRAP TOPIC N"
-        + " | consume-group BOOTSTRAP TOPIC GROUP N");
+        + " | consume-group BOOTSTRAP TOPIC GROUP N | transactions BOOTSTRAP TOPIC TXN_ID GROUP"
+        + " | read BOOTSTRAP TOPIC ISOLATION UNTIL | committed BOOTSTRAP TOPIC GROUP");
     System.exit(2);
   }
 
@@ -106,6 +126,73 @@ public final class Peer {
         System.out.println("{\"type\":\"committed\",\"partition\":" + entry.getKey().partition()
             + ",\"offset\":" + (offset == null ? "null" : offset.offset()) + "}");
       }
+    }
+  }
+
+  private static void transactions(String bootstrap, String topic, String transactionalId, String group)
+      throws Exception {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    Properties member = consumerProps(bootstrap);
+    member.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props);
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(member)) {
+      ConsumerGroupMetadata metadata = consumer.groupMetadata();
+      producer.initTransactions();
+      transaction(producer, topic, metadata, List.of("c1", "c2"), -1, true);
+      transaction(producer, topic, metadata, List.of("a1", "a2"), 9, false);
+      transaction(producer, topic, metadata, List.of("c3"), 5, true);
+    }
+  }
+
+  private static void transaction(KafkaProducer<String, String> producer, String topic,
+      ConsumerGroupMetadata group, List<String> values, long offset, boolean commit) throws Exception {
+    producer.beginTransaction();
+    for (String value : values) {
+      producer.send(new ProducerRecord<>(topic, 0, null, value)).get();
+    }
+    if (offset >= 0) {
+      TopicPartition partition = new TopicPartition(topic, 0);
+      producer.sendOffsetsToTransaction(Map.of(partition, new OffsetAndMetadata(offset)), group);
+    }
+    if (commit) producer.commitTransaction();
+    else producer.abortTransaction();
+    StringBuilder list = new StringBuilder();
+    for (String value : values) list.append(list.length() == 0 ? "" : ",").append(json(value));
+    System.out.println("{\"type\":" + json(commit ? "committed" : "aborted") + ",\"values\":[" + list + "]}");
+  }
+
+  private static void read(String bootstrap, String topic, String isolation, String until) {
+    Properties props = consumerProps(bootstrap);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      TopicPartition partition = new TopicPartition(topic, 0);
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      long deadline = System.nanoTime() + DEADLINE.toNanos();
+      while (true) {
+        if (System.nanoTime() > deadline) throw new IllegalStateException(until + " did not arrive in " + DEADLINE);
+        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+          System.out.println("{\"type\":\"record\",\"partition\":" + record.partition() + ",\"offset\":"
+              + record.offset() + ",\"value\":" + json(record.value()) + "}");
+          if (until.equals(record.value())) return;
+        }
+      }
+    }
+  }
+
+  private static void committed(String bootstrap, String topic, String group) {
+    Properties props = consumerProps(bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+      TopicPartition partition = new TopicPartition(topic, 0);
+      OffsetAndMetadata offset = consumer.committed(Set.of(partition), DEADLINE).get(partition);
+      System.out.println("{\"type\":\"committed\",\"partition\":0,\"offset\":"
+          + (offset == null ? "null" : offset.offset()) + "}");
     }
   }
 

@@ -1,11 +1,17 @@
 //! An in-memory partition log: the record batches of one partition, stored exactly as produced
-//! (only base offset and leader epoch patched), with the log start offset and high watermark.
+//! (only base offset and leader epoch patched), with the log start offset, the high watermark,
+//! and the partition's producer state: idempotent sequences and open and aborted transactions,
+//! which give the last stable offset that read_committed consumers read up to.
 
 use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 use ferrokafka_wire::record_batch::{patch_offset_and_epoch, set_log_append_time, BatchHeader};
+use kafka_protocol::error::ResponseError;
 use kafka_protocol::records::{Compression, Record, RecordBatchDecoder};
+
+use crate::control_batch;
+use crate::producer_state::{AbortedTxn, DataBatch, Marker, ProducerStates, NO_PRODUCER_ID};
 
 /// The most a batch's records may decompress to when the broker reads them (ListOffsets by
 /// timestamp); a batch beyond it is answered for by its header alone.
@@ -45,11 +51,49 @@ pub struct PartitionLog {
     log_start_offset: i64,
     next_offset: i64,
     size_bytes: usize,
+    producers: ProducerStates,
 }
 
 /// The fetch offset lies outside `[log_start_offset, high_watermark]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OffsetOutOfRange;
+
+/// Where a produced request's batches are in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub base_offset: i64,
+    /// The append time written into the batches (LogAppendTime topics), or for a retried batch
+    /// the original batch's timestamp, as Kafka reports it.
+    pub log_append_time: Option<i64>,
+}
+
+/// Batches read from the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub records: Bytes,
+    /// The offset after the last record returned (the fetch offset when nothing was).
+    pub end_offset: i64,
+}
+
+/// Why an append was refused, with the message Kafka gives for it (most errors have none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub error: ResponseError,
+    pub message: Option<String>,
+}
+
+impl From<ResponseError> for Refusal {
+    fn from(error: ResponseError) -> Self {
+        Refusal {
+            error,
+            message: None,
+        }
+    }
+}
+
+/// Asks the transaction coordinator whether a producer's transaction includes this partition,
+/// before its first transactional write here.
+pub type VerifyTxn<'a> = &'a mut dyn FnMut(i64, i16) -> Result<(), Refusal>;
 
 impl PartitionLog {
     /// First offset still in the log.
@@ -67,44 +111,134 @@ impl PartitionLog {
         self.size_bytes
     }
 
-    /// Appends validated batches, assigning consecutive offsets and, for LogAppendTime topics,
-    /// the append time. Returns the base offset of the first one.
+    /// The offset below which every transaction is decided: the first offset of the earliest
+    /// open transaction, or the high watermark.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.producers
+            .first_unstable_offset()
+            .map_or(self.next_offset, |first| first.min(self.next_offset))
+    }
+
+    /// The partition's producer state.
+    pub fn producers(&self) -> &ProducerStates {
+        &self.producers
+    }
+
+    /// The aborted transactions with records in `[from, to)`.
+    pub fn aborted_between(&self, from: i64, to: i64) -> Vec<AbortedTxn> {
+        self.producers.aborted_between(from, to)
+    }
+
+    /// Appends a client's validated batches, as Kafka does: control batches and idempotent
+    /// batches without a sequence are refused; a retry of one of a producer's last five batches
+    /// is answered with the original's offset and not written again; otherwise every batch's
+    /// epoch, sequence and transaction state must be valid (`verify` is asked about a producer's
+    /// first transactional write to this partition) or nothing is written. Assigns consecutive
+    /// offsets and, for LogAppendTime topics, the append time.
     pub fn append(
         &mut self,
         batches: &[(BatchHeader, Bytes)],
         leader_epoch: i32,
         log_append_time: Option<i64>,
-    ) -> i64 {
+        verify: VerifyTxn<'_>,
+    ) -> Result<Appended, Refusal> {
+        let invalid = |header: &BatchHeader| {
+            header.is_control()
+                || (header.producer_id != NO_PRODUCER_ID && header.base_sequence < 0)
+        };
+        if batches.iter().any(|(header, _)| invalid(header)) {
+            return Err(ResponseError::InvalidRecord.into());
+        }
+        let mut staged = self.producers.stage();
+        let mut offset = self.next_offset;
+        for (header, _) in batches {
+            if header.producer_id != NO_PRODUCER_ID {
+                let batch = DataBatch {
+                    producer_id: header.producer_id,
+                    epoch: header.producer_epoch,
+                    base_seq: header.base_sequence,
+                    last_offset_delta: header.last_offset_delta,
+                    transactional: header.is_transactional(),
+                    first_offset: offset,
+                    timestamp: log_append_time.unwrap_or(header.max_timestamp),
+                };
+                if let Some(original) = self.producers.find_duplicate(&batch) {
+                    return Ok(Appended {
+                        base_offset: original.first_offset,
+                        log_append_time: Some(original.timestamp),
+                    });
+                }
+                if batch.transactional && !staged.has_ongoing_txn(batch.producer_id) {
+                    verify(batch.producer_id, batch.epoch)?;
+                }
+                staged.append_data(&batch)?;
+            }
+            offset += i64::from(header.last_offset_delta) + 1;
+        }
+        let changes = staged.finish();
+        self.producers.apply(changes);
         let first = self.next_offset;
         for (header, data) in batches {
-            let base_offset = self.next_offset;
-            let mut patched = BytesMut::from(&data[..]);
-            patch_offset_and_epoch(&mut patched, base_offset, leader_epoch);
-            if let Some(now) = log_append_time {
-                set_log_append_time(&mut patched, now);
-            }
-            let last_offset = base_offset + header.last_offset_delta as i64;
-            self.size_bytes += patched.len();
-            self.batches.push_back(StoredBatch {
-                last_offset,
-                last_offset_delta: header.last_offset_delta,
-                record_count: header.record_count,
-                max_timestamp: log_append_time.unwrap_or(header.max_timestamp),
-                data: patched.freeze(),
-            });
-            self.next_offset = last_offset + 1;
+            self.push(header, data, leader_epoch, log_append_time);
         }
-        first
+        Ok(Appended {
+            base_offset: first,
+            log_append_time,
+        })
     }
 
-    /// Batches from the one holding `offset` onwards, at most `max_bytes` in total unless
-    /// `min_one` asks for the first batch whatever its size (KIP-74).
+    /// Writes a transaction marker for a producer, ending its transaction in this partition.
+    /// Returns the marker's offset.
+    pub fn append_marker(
+        &mut self,
+        marker: &Marker,
+        leader_epoch: i32,
+    ) -> Result<i64, ResponseError> {
+        self.producers.check_marker(marker)?;
+        let data = control_batch::encode(marker);
+        let header = BatchHeader::parse(&data).expect("an encoded marker has a header");
+        let offset = self.push(&header, &data, leader_epoch, None);
+        self.producers.apply_marker(marker, offset);
+        Ok(offset)
+    }
+
+    /// Stores one batch at the next offset and returns that offset.
+    fn push(
+        &mut self,
+        header: &BatchHeader,
+        data: &Bytes,
+        leader_epoch: i32,
+        log_append_time: Option<i64>,
+    ) -> i64 {
+        let base_offset = self.next_offset;
+        let mut patched = BytesMut::from(&data[..]);
+        patch_offset_and_epoch(&mut patched, base_offset, leader_epoch);
+        if let Some(now) = log_append_time {
+            set_log_append_time(&mut patched, now);
+        }
+        let last_offset = base_offset + header.last_offset_delta as i64;
+        self.size_bytes += patched.len();
+        self.batches.push_back(StoredBatch {
+            last_offset,
+            last_offset_delta: header.last_offset_delta,
+            record_count: header.record_count,
+            max_timestamp: log_append_time.unwrap_or(header.max_timestamp),
+            data: patched.freeze(),
+        });
+        self.next_offset = last_offset + 1;
+        base_offset
+    }
+
+    /// Batches from the one holding `offset` onwards that start below `max_offset` (the high
+    /// watermark, or the last stable offset for read_committed), at most `max_bytes` in total
+    /// unless `min_one` asks for the first batch whatever its size (KIP-74).
     pub fn read(
         &self,
         offset: i64,
         max_bytes: usize,
         min_one: bool,
-    ) -> Result<Bytes, OffsetOutOfRange> {
+        max_offset: i64,
+    ) -> Result<Read, OffsetOutOfRange> {
         if offset < self.log_start_offset || offset > self.next_offset {
             return Err(OffsetOutOfRange);
         }
@@ -113,13 +247,19 @@ impl PartitionLog {
         let mut end = start;
         for batch in self.batches.range(start..) {
             let len = batch.data.len();
-            if taken + len > max_bytes && !(min_one && end == start) {
+            let base_offset = batch.last_offset - i64::from(batch.last_offset_delta);
+            if base_offset >= max_offset || (taken + len > max_bytes && !(min_one && end == start))
+            {
                 break;
             }
             taken += len;
             end += 1;
         }
-        Ok(match end - start {
+        let end_offset = match end {
+            e if e > start => self.batches[e - 1].last_offset + 1,
+            _ => offset,
+        };
+        let records = match end - start {
             0 => Bytes::new(),
             1 => self.batches[start].data.clone(),
             _ => {
@@ -129,6 +269,10 @@ impl PartitionLog {
                 }
                 out.freeze()
             }
+        };
+        Ok(Read {
+            records,
+            end_offset,
         })
     }
 
@@ -164,6 +308,7 @@ impl PartitionLog {
         }
         if offset > self.log_start_offset {
             self.log_start_offset = offset;
+            self.producers.on_log_start_offset(offset);
             while self.batches.front().is_some_and(|b| b.last_offset < offset) {
                 let dropped = self.batches.pop_front().expect("front exists");
                 self.size_bytes -= dropped.data.len();
@@ -180,6 +325,10 @@ mod tests {
     use ferrokafka_wire::records::{encode_batch, BatchOptions, RecordRef};
 
     fn batch(timestamps: &[i64]) -> Vec<(BatchHeader, Bytes)> {
+        batch_with(timestamps, &BatchOptions::default())
+    }
+
+    fn batch_with(timestamps: &[i64], options: &BatchOptions) -> Vec<(BatchHeader, Bytes)> {
         let records: Vec<RecordRef> = timestamps
             .iter()
             .map(|ts| RecordRef {
@@ -190,40 +339,56 @@ mod tests {
             })
             .collect();
         let mut buf = BytesMut::new();
-        encode_batch(&mut buf, &records, &BatchOptions::default()).unwrap();
+        encode_batch(&mut buf, &records, options).unwrap();
         validate_batches(&buf.freeze()).unwrap()
+    }
+
+    fn no_verify(_: i64, _: i16) -> Result<(), Refusal> {
+        Ok(())
+    }
+
+    /// Appends `batches` with no transaction verification and returns the base offset.
+    fn put(log: &mut PartitionLog, batches: &[(BatchHeader, Bytes)]) -> i64 {
+        log.append(batches, 0, None, &mut no_verify)
+            .unwrap()
+            .base_offset
+    }
+
+    fn read(log: &PartitionLog, offset: i64, max_bytes: usize, min_one: bool) -> Bytes {
+        log.read(offset, max_bytes, min_one, i64::MAX)
+            .unwrap()
+            .records
     }
 
     #[test]
     fn assigns_offsets_and_reads_from_the_middle_of_a_batch() {
         let mut log = PartitionLog::default();
-        assert_eq!(log.append(&batch(&[1, 2, 3]), 0, None), 0);
-        assert_eq!(log.append(&batch(&[4]), 0, None), 3);
+        assert_eq!(put(&mut log, &batch(&[1, 2, 3])), 0);
+        assert_eq!(put(&mut log, &batch(&[4])), 3);
         assert_eq!(log.high_watermark(), 4);
-        let read = log.read(1, usize::MAX, true).unwrap();
-        let headers = validate_batches(&read).unwrap();
+        let headers = validate_batches(&read(&log, 1, usize::MAX, true)).unwrap();
         assert_eq!(headers.len(), 2);
         assert_eq!(headers[0].0.base_offset, 0);
         assert_eq!(headers[1].0.base_offset, 3);
-        assert!(log.read(4, 100, true).unwrap().is_empty());
-        assert_eq!(log.read(5, 100, true), Err(OffsetOutOfRange));
+        assert!(read(&log, 4, 100, true).is_empty());
+        assert_eq!(log.read(5, 100, true, i64::MAX), Err(OffsetOutOfRange));
     }
 
     #[test]
     fn max_bytes_is_soft_only_for_the_first_batch() {
         let mut log = PartitionLog::default();
-        log.append(&batch(&[1, 2]), 0, None);
-        log.append(&batch(&[3]), 0, None);
-        let one = log.read(0, 1, true).unwrap();
+        put(&mut log, &batch(&[1, 2]));
+        put(&mut log, &batch(&[3]));
+        let one = read(&log, 0, 1, true);
         assert_eq!(validate_batches(&one).unwrap().len(), 1);
-        assert!(log.read(0, 1, false).unwrap().is_empty());
+        assert!(read(&log, 0, 1, false).is_empty());
     }
 
     #[test]
     fn finds_offsets_by_timestamp() {
         let mut log = PartitionLog::default();
-        log.append(&batch(&[10, 20, 30]), 0, None);
-        log.append(&batch(&[40, 25]), 0, None);
+        put(&mut log, &batch(&[10, 20, 30]));
+        put(&mut log, &batch(&[40, 25]));
         assert_eq!(log.offset_for_timestamp(15), Some((1, 20)));
         assert_eq!(log.offset_for_timestamp(35), Some((3, 40)));
         assert_eq!(log.offset_for_timestamp(41), None);
@@ -233,13 +398,169 @@ mod tests {
     #[test]
     fn delete_before_moves_the_start_and_drops_whole_batches() {
         let mut log = PartitionLog::default();
-        log.append(&batch(&[1, 2]), 0, None);
-        log.append(&batch(&[3, 4]), 0, None);
+        put(&mut log, &batch(&[1, 2]));
+        put(&mut log, &batch(&[3, 4]));
         assert_eq!(log.delete_before(3), Ok(3));
         assert_eq!(log.log_start_offset(), 3);
-        assert_eq!(log.read(2, 1000, true), Err(OffsetOutOfRange));
-        let rest = log.read(3, 1000, true).unwrap();
+        assert_eq!(log.read(2, 1000, true, i64::MAX), Err(OffsetOutOfRange));
+        let rest = read(&log, 3, 1000, true);
         assert_eq!(validate_batches(&rest).unwrap()[0].0.base_offset, 2);
         assert_eq!(log.delete_before(9), Err(OffsetOutOfRange));
+    }
+
+    fn idempotent(pid: i64, epoch: i16, seq: i32, count: usize) -> Vec<(BatchHeader, Bytes)> {
+        let options = BatchOptions {
+            producer_id: pid,
+            producer_epoch: epoch,
+            base_sequence: seq,
+            ..BatchOptions::default()
+        };
+        batch_with(&vec![1; count], &options)
+    }
+
+    fn transactional(pid: i64, epoch: i16, seq: i32, count: usize) -> Vec<(BatchHeader, Bytes)> {
+        let options = BatchOptions {
+            producer_id: pid,
+            producer_epoch: epoch,
+            base_sequence: seq,
+            transactional: true,
+            ..BatchOptions::default()
+        };
+        batch_with(&vec![1; count], &options)
+    }
+
+    fn marker(pid: i64, epoch: i16, commit: bool) -> Marker {
+        Marker {
+            producer_id: pid,
+            epoch,
+            coordinator_epoch: 0,
+            commit,
+            timestamp: 9,
+        }
+    }
+
+    fn error(result: Result<Appended, Refusal>) -> ResponseError {
+        result.unwrap_err().error
+    }
+
+    #[test]
+    fn a_retried_batch_gets_its_original_offset_and_is_not_written_again() {
+        let mut log = PartitionLog::default();
+        assert_eq!(put(&mut log, &idempotent(3, 0, 0, 2)), 0);
+        assert_eq!(put(&mut log, &batch(&[1])), 2);
+        assert_eq!(put(&mut log, &idempotent(3, 0, 2, 1)), 3);
+        let retried = log
+            .append(&idempotent(3, 0, 0, 2), 0, None, &mut no_verify)
+            .unwrap();
+        assert_eq!(retried.base_offset, 0);
+        assert_eq!(put(&mut log, &idempotent(3, 0, 2, 1)), 3);
+        assert_eq!(log.high_watermark(), 4);
+    }
+
+    #[test]
+    fn sequence_gaps_stale_epochs_and_missing_sequences_are_refused() {
+        let mut log = PartitionLog::default();
+        put(&mut log, &idempotent(3, 1, 0, 2));
+        let mut append = |batches: Vec<_>| log.append(&batches, 0, None, &mut no_verify);
+        assert_eq!(
+            error(append(idempotent(3, 1, 5, 1))),
+            ResponseError::OutOfOrderSequenceNumber
+        );
+        assert_eq!(
+            error(append(idempotent(3, 0, 2, 1))),
+            ResponseError::InvalidProducerEpoch
+        );
+        assert_eq!(
+            error(append(idempotent(3, 1, -1, 1))),
+            ResponseError::InvalidRecord
+        );
+        assert_eq!(log.high_watermark(), 2);
+    }
+
+    #[test]
+    fn clients_may_not_write_control_batches() {
+        let mut log = PartitionLog::default();
+        let data = control_batch::encode(&marker(1, 0, true));
+        let batches = validate_batches(&data).unwrap();
+        let refused = log.append(&batches, 0, None, &mut no_verify);
+        assert_eq!(error(refused), ResponseError::InvalidRecord);
+    }
+
+    #[test]
+    fn the_first_transactional_write_is_verified_once() {
+        let mut log = PartitionLog::default();
+        let mut asked = Vec::new();
+        let mut verify = |pid: i64, epoch: i16| {
+            asked.push((pid, epoch));
+            Ok(())
+        };
+        log.append(&transactional(5, 2, 0, 1), 0, None, &mut verify)
+            .unwrap();
+        log.append(&transactional(5, 2, 1, 1), 0, None, &mut verify)
+            .unwrap();
+        assert_eq!(asked, vec![(5, 2)]);
+        let mut refuse = |_: i64, _: i16| Err(ResponseError::InvalidTxnState.into());
+        let refused = log.append(&transactional(6, 0, 0, 1), 0, None, &mut refuse);
+        assert_eq!(error(refused), ResponseError::InvalidTxnState);
+        assert_eq!(log.high_watermark(), 2);
+    }
+
+    #[test]
+    fn read_committed_stops_at_the_first_open_transaction() {
+        let mut log = PartitionLog::default();
+        put(&mut log, &batch(&[1]));
+        put(&mut log, &transactional(5, 0, 0, 2));
+        put(&mut log, &batch(&[1]));
+        assert_eq!(log.high_watermark(), 4);
+        assert_eq!(log.last_stable_offset(), 1);
+        let stable = log
+            .read(0, usize::MAX, true, log.last_stable_offset())
+            .unwrap();
+        assert_eq!(stable.end_offset, 1);
+        assert_eq!(validate_batches(&stable.records).unwrap().len(), 1);
+        let nothing = log
+            .read(1, usize::MAX, true, log.last_stable_offset())
+            .unwrap();
+        assert!(nothing.records.is_empty());
+        assert_eq!(nothing.end_offset, 1);
+
+        assert_eq!(log.append_marker(&marker(5, 0, true), 0), Ok(4));
+        assert_eq!(log.last_stable_offset(), 5);
+        let all = log
+            .read(0, usize::MAX, true, log.last_stable_offset())
+            .unwrap();
+        let headers = validate_batches(&all.records).unwrap();
+        assert_eq!(headers.len(), 4);
+        assert!(headers[3].0.is_control());
+        assert!(log.aborted_between(0, 5).is_empty());
+    }
+
+    #[test]
+    fn aborted_transactions_are_listed_for_the_range_read() {
+        let mut log = PartitionLog::default();
+        put(&mut log, &transactional(5, 0, 0, 2));
+        put(&mut log, &transactional(6, 0, 0, 1));
+        log.append_marker(&marker(5, 0, false), 0).unwrap();
+        log.append_marker(&marker(6, 0, true), 0).unwrap();
+        put(&mut log, &batch(&[1]));
+        let aborted = AbortedTxn {
+            producer_id: 5,
+            first_offset: 0,
+            last_offset: 3,
+        };
+        assert_eq!(log.aborted_between(0, 6), vec![aborted]);
+        assert!(log.aborted_between(4, 6).is_empty());
+        assert_eq!(log.last_stable_offset(), 6);
+        assert_eq!(log.delete_before(4), Ok(4));
+        assert!(log.aborted_between(0, 6).is_empty());
+    }
+
+    #[test]
+    fn a_marker_with_an_older_epoch_is_refused() {
+        let mut log = PartitionLog::default();
+        put(&mut log, &transactional(5, 3, 0, 1));
+        let stale = log.append_marker(&marker(5, 2, false), 0);
+        assert_eq!(stale, Err(ResponseError::InvalidProducerEpoch));
+        assert_eq!(log.high_watermark(), 1);
     }
 }

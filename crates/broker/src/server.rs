@@ -4,6 +4,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -12,6 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::BrokerConfig;
 use crate::connection;
 use crate::state::State;
+use crate::txn;
 
 /// A running broker. Dropping it without [`Broker::shutdown`] leaves its tasks running until
 /// the runtime stops.
@@ -37,6 +39,11 @@ impl Broker {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         tasks.spawn(state.groups.clone().run_timers(shutdown.clone()));
+        tasks.spawn(txn::run_timeouts(
+            state.clone(),
+            Duration::from_millis(state.config.transaction_abort_interval_ms),
+            shutdown.clone(),
+        ));
         tasks.spawn(accept_loop(
             listener,
             state.clone(),

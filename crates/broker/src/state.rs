@@ -1,8 +1,7 @@
-//! The broker's shared state: its settings, its topics and their partitions, the group
-//! coordinator, and the signal that wakes long-polling fetches when records arrive.
+//! The broker's shared state: its settings, its topics and their partitions, the group and
+//! transaction coordinators, and the signal that wakes long-polling fetches when records arrive.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use kafka_protocol::error::ResponseError;
@@ -15,6 +14,7 @@ use crate::config::BrokerConfig;
 use crate::group::GroupCoordinator;
 use crate::log::PartitionLog;
 use crate::topic_config;
+use crate::txn::TxnCoordinator;
 
 /// The leader epoch of every partition: there is one replica and it never changes leader.
 pub const LEADER_EPOCH: i32 = 0;
@@ -104,7 +104,7 @@ pub struct State {
     /// Signalled whenever records are appended anywhere.
     pub appended: Notify,
     pub groups: GroupCoordinator,
-    next_producer_id: AtomicI64,
+    pub txns: TxnCoordinator,
 }
 
 /// The cluster-wide defaults a freshly formatted Kafka 4 cluster starts with: with eligible
@@ -128,6 +128,7 @@ fn config_min_isr(static_configs: &BTreeMap<String, String>) -> String {
 impl State {
     pub fn new(config: BrokerConfig, advertised_host: String, advertised_port: i32) -> Self {
         let groups = GroupCoordinator::new(&config);
+        let txns = TxnCoordinator::new(config.transaction_max_timeout_ms);
         let static_configs =
             broker_config::static_configs(&config, &advertised_host, advertised_port);
         State {
@@ -142,7 +143,7 @@ impl State {
             static_configs,
             appended: Notify::new(),
             groups,
-            next_producer_id: AtomicI64::new(0),
+            txns,
         }
     }
 
@@ -226,11 +227,6 @@ impl State {
             self.groups.forget_topic(name);
         }
         deleted
-    }
-
-    /// A new producer id.
-    pub fn next_producer_id(&self) -> i64 {
-        self.next_producer_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The effective value of a topic config for `topic`.

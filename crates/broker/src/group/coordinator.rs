@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::{
     CommitRequest, DescribedGroup, FetchTopics, FetchedOffset, JoinOutcome, JoinRequest,
-    ListedGroup, MemberIdentity, PartitionResults, SyncOutcome, SyncRequest,
+    ListedGroup, MemberIdentity, PartitionResults, SyncOutcome, SyncRequest, TxnCommitRequest,
 };
 use super::classic::{Env, Group, GroupState};
 use super::offsets::no_offset;
@@ -170,16 +170,64 @@ impl GroupCoordinator {
         )
     }
 
+    /// TxnOffsetCommit: holds the offsets until the producer's transaction ends; one result per
+    /// partition, or an error for every partition. A missing group is created for a commit
+    /// without a generation.
+    pub fn txn_commit(
+        &self,
+        request: TxnCommitRequest,
+    ) -> Result<Vec<Option<ResponseError>>, ResponseError> {
+        if request.group_id.is_empty() {
+            return Err(ResponseError::InvalidGroupId);
+        }
+        let mut groups = self.inner.groups.lock();
+        let group = match groups.entry(request.group_id.clone()) {
+            Entry::Occupied(group) => group.into_mut(),
+            Entry::Vacant(slot) if request.generation_id < 0 => {
+                slot.insert(Group::new(&request.group_id))
+            }
+            Entry::Vacant(_) => return Err(ResponseError::IllegalGeneration),
+        };
+        group.txn_commit(
+            request.producer_id,
+            &request.member_id,
+            request.instance_id.as_deref(),
+            request.generation_id,
+            request.offsets,
+        )
+    }
+
+    /// Applies (commit) or drops (abort) the offsets a producer's transaction held for `groups`.
+    pub fn end_txn(&self, producer_id: i64, groups: &[String], commit: bool) {
+        let mut all = self.inner.groups.lock();
+        for group_id in groups {
+            if let Some(group) = all.get_mut(group_id) {
+                group.end_txn(producer_id, commit);
+            }
+        }
+    }
+
     /// OffsetFetch for one group: the asked partitions (-1 where nothing is committed), or with
-    /// `None` every committed partition.
+    /// `None` every committed partition. With `require_stable`, a partition an open
+    /// transaction holds an offset for answers UNSTABLE_OFFSET_COMMIT.
     pub fn fetch_offsets(
         &self,
         group_id: &str,
         topics: FetchTopics,
+        require_stable: bool,
     ) -> Vec<(String, Vec<FetchedOffset>)> {
         let groups = self.inner.groups.lock();
         let group = groups.get(group_id);
-        match topics {
+        let stable = |topic: &str, offset: FetchedOffset| match group {
+            Some(g) if require_stable && g.has_pending_txn_offset(topic, offset.partition) => {
+                FetchedOffset {
+                    error: Some(ResponseError::UnstableOffsetCommit),
+                    ..no_offset(offset.partition)
+                }
+            }
+            _ => offset,
+        };
+        let fetched = match topics {
             None => group.map(Group::fetch_all).unwrap_or_default(),
             Some(topics) => topics
                 .into_iter()
@@ -191,7 +239,14 @@ impl GroupCoordinator {
                     (topic, offsets)
                 })
                 .collect(),
-        }
+        };
+        fetched
+            .into_iter()
+            .map(|(topic, offsets)| {
+                let offsets = offsets.into_iter().map(|o| stable(&topic, o)).collect();
+                (topic, offsets)
+            })
+            .collect()
     }
 
     /// DescribeGroups for one group.
@@ -256,6 +311,9 @@ impl GroupCoordinator {
     pub fn forget_topic(&self, topic: &str) {
         for group in self.inner.groups.lock().values_mut() {
             group.offsets.remove(topic);
+            for pending in group.pending_txn_offsets.values_mut() {
+                pending.retain(|(t, _), _| t != topic);
+            }
         }
     }
 

@@ -90,6 +90,7 @@ impl Group {
                 offset: c.offset,
                 leader_epoch: c.leader_epoch,
                 metadata: c.metadata.clone(),
+                error: None,
             },
             None => no_offset(partition),
         }
@@ -147,5 +148,6 @@ pub fn no_offset(partition: i32) -> FetchedOffset {
         offset: -1,
         leader_epoch: -1,
         metadata: String::new(),
+        error: None,
     }
 }

@@ -123,13 +123,15 @@ mod tests {
                 .unwrap()
                 .log
                 .lock()
-                .append(&batches, 0, None);
+                .append(&batches, 0, None, &mut |_, _| Ok(()))
+                .unwrap();
             topic
                 .partition(1)
                 .unwrap()
                 .log
                 .lock()
-                .append(&batches, 0, None);
+                .append(&batches, 0, None, &mut |_, _| Ok(()))
+                .unwrap();
             let response = handle(
                 &ctx_at(&state, version),
                 request("t", &[(0, 2), (1, -1), (2, 0)]),
