@@ -121,7 +121,7 @@ fn read_partition(
     } else {
         log.high_watermark()
     };
-    match log.read(offset, limit, first, max_offset) {
+    match log.read_below(offset, limit, first, max_offset) {
         Ok(read) if read_committed => {
             let aborted = log
                 .aborted_between(offset, read.end_offset)
