@@ -1,6 +1,7 @@
 // Apache Kafka's own Java client (default settings: an idempotent producer) against the embedded
 // broker, with Apache Kafka as the reference: produce, read back, consume in a group and commit,
-// and a transactional producer read by read_committed and read_uncommitted consumers.
+// a transactional producer read by read_committed and read_uncommitted consumers, and the admin
+// client's view of a transaction (DescribeTransactions, ListTransactions, DescribeProducers).
 import { PeerLine, describeTargets, runJavaPeer } from './helpers/peers'
 import { uniqueName } from './helpers/kafka'
 
@@ -55,5 +56,18 @@ describeTargets('Java client against %s', PARTITIONS, (bootstrap) => {
     expect(await read('read_committed')).toEqual([[0, 'c1'], [1, 'c2'], [6, 'c3']])
     expect(await read('read_uncommitted')).toEqual([[0, 'c1'], [1, 'c2'], [3, 'a1'], [4, 'a2'], [6, 'c3']])
     expect(await runJavaPeer(['committed', bootstrap(), topic, group])).toEqual([{ type: 'committed', partition: 0, offset: 5 }])
+  })
+
+  it('describes an open and a committed transaction and the producer writing it, as Kafka does', async () => {
+    const topic = uniqueName('java-txn-state')
+    const lines = await runJavaPeer(['txn-state', bootstrap(), topic, uniqueName('java-txn-state')])
+    const partitions = [`${topic}-0`]
+    expect(lines).toEqual([
+      { type: 'transaction', state: 'Ongoing', epoch: 0, timeoutMs: 60000, started: true, partitions, listed: true },
+      { type: 'producer', sameId: true, epoch: 0, lastSequence: 1, coordinatorEpoch: -1, transactionStartOffset: 0 },
+      // Transaction version 2 ends each transaction with a new epoch, which the marker carries.
+      { type: 'transaction', state: 'CompleteCommit', epoch: 1, timeoutMs: 60000, started: true, partitions: [], listed: true },
+      { type: 'producer', sameId: true, epoch: 1, lastSequence: -1, coordinatorEpoch: 0, transactionStartOffset: -1 }
+    ])
   })
 })

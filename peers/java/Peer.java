@@ -10,6 +10,8 @@
 //   read BOOTSTRAP TOPIC ISOLATION UNTIL   reads partition 0 from the start with isolation.level
 //                                          ISOLATION until value UNTIL arrives
 //   committed BOOTSTRAP TOPIC GROUP        prints GROUP's committed offset of partition 0 (read_committed)
+//   txn-state BOOTSTRAP TOPIC TXN_ID       opens a transaction writing to partition 0, then commits it;
+//                                          prints what the admin client describes before and after
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -18,6 +20,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListTransactionsOptions;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -62,6 +70,10 @@ public final class Peer {
         if (args.length != 4) usage();
         committed(args[1], args[2], args[3]);
       }
+      case "txn-state" -> {
+        if (args.length != 4) usage();
+        txnState(args[1], args[2], args[3]);
+      }
       default -> usage();
     }
   }
@@ -69,7 +81,8 @@ public final class Peer {
   private static void usage() {
     System.err.println("usage: Peer produce BOOTSTRAP TOPIC N | consume BOOTSTRAP TOPIC N"
         + " | consume-group BOOTSTRAP TOPIC GROUP N | transactions BOOTSTRAP TOPIC TXN_ID GROUP"
-        + " | read BOOTSTRAP TOPIC ISOLATION UNTIL | committed BOOTSTRAP TOPIC GROUP");
+        + " | read BOOTSTRAP TOPIC ISOLATION UNTIL | committed BOOTSTRAP TOPIC GROUP"
+        + " | txn-state BOOTSTRAP TOPIC TXN_ID");
     System.exit(2);
   }
 
@@ -193,6 +206,55 @@ public final class Peer {
       OffsetAndMetadata offset = consumer.committed(Set.of(partition), DEADLINE).get(partition);
       System.out.println("{\"type\":\"committed\",\"partition\":0,\"offset\":"
           + (offset == null ? "null" : offset.offset()) + "}");
+    }
+  }
+
+  private static void txnState(String bootstrap, String topic, String transactionalId) throws Exception {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    Properties adminProps = new Properties();
+    adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props);
+        Admin admin = Admin.create(adminProps)) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(topic, 0, null, "a")).get();
+      producer.send(new ProducerRecord<>(topic, 0, null, "b")).get();
+      describeTxn(admin, topic, transactionalId);
+      producer.commitTransaction();
+      describeTxn(admin, topic, transactionalId);
+    }
+  }
+
+  /** Prints the transaction, whether it is listed in its state, and the partition's producer. */
+  private static void describeTxn(Admin admin, String topic, String transactionalId) throws Exception {
+    TransactionDescription txn = admin.describeTransactions(List.of(transactionalId)).all().get().get(transactionalId);
+    StringBuilder partitions = new StringBuilder();
+    for (TopicPartition tp : txn.topicPartitions()) {
+      partitions.append(partitions.length() == 0 ? "" : ",").append(json(tp.toString()));
+    }
+    boolean listed = false;
+    ListTransactionsOptions byState = new ListTransactionsOptions().filterStates(List.of(txn.state()));
+    for (TransactionListing listing : admin.listTransactions(byState).all().get()) {
+      if (listing.transactionalId().equals(transactionalId)) {
+        listed = listing.producerId() == txn.producerId() && listing.state() == txn.state();
+      }
+    }
+    System.out.println("{\"type\":\"transaction\",\"state\":" + json(txn.state().toString())
+        + ",\"epoch\":" + txn.producerEpoch() + ",\"timeoutMs\":" + txn.transactionTimeoutMs()
+        + ",\"started\":" + txn.transactionStartTimeMs().isPresent()
+        + ",\"partitions\":[" + partitions + "],\"listed\":" + listed + "}");
+    TopicPartition partition = new TopicPartition(topic, 0);
+    List<ProducerState> producers = admin.describeProducers(List.of(partition)).all().get()
+        .get(partition).activeProducers();
+    for (ProducerState p : producers) {
+      System.out.println("{\"type\":\"producer\",\"sameId\":" + (p.producerId() == txn.producerId())
+          + ",\"epoch\":" + p.producerEpoch() + ",\"lastSequence\":" + p.lastSequence()
+          + ",\"coordinatorEpoch\":" + p.coordinatorEpoch().orElse(-1)
+          + ",\"transactionStartOffset\":" + p.currentTransactionStartOffset().orElse(-1) + "}");
     }
   }
 

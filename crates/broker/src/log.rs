@@ -229,10 +229,21 @@ impl PartitionLog {
         base_offset
     }
 
-    /// Batches from the one holding `offset` onwards that start below `max_offset` (the high
-    /// watermark, or the last stable offset for read_committed), at most `max_bytes` in total
-    /// unless `min_one` asks for the first batch whatever its size (KIP-74).
+    /// Batches from the one holding `offset` onwards, at most `max_bytes` in total unless
+    /// `min_one` asks for the first batch whatever its size (KIP-74).
     pub fn read(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        min_one: bool,
+    ) -> Result<Bytes, OffsetOutOfRange> {
+        self.read_below(offset, max_bytes, min_one, self.next_offset)
+            .map(|read| read.records)
+    }
+
+    /// Like [`read`](Self::read), but only batches that start below `max_offset` (the last
+    /// stable offset, for read_committed), and saying where the data returned ends.
+    pub fn read_below(
         &self,
         offset: i64,
         max_bytes: usize,
@@ -355,9 +366,7 @@ mod tests {
     }
 
     fn read(log: &PartitionLog, offset: i64, max_bytes: usize, min_one: bool) -> Bytes {
-        log.read(offset, max_bytes, min_one, i64::MAX)
-            .unwrap()
-            .records
+        log.read(offset, max_bytes, min_one).unwrap()
     }
 
     #[test]
@@ -371,7 +380,7 @@ mod tests {
         assert_eq!(headers[0].0.base_offset, 0);
         assert_eq!(headers[1].0.base_offset, 3);
         assert!(read(&log, 4, 100, true).is_empty());
-        assert_eq!(log.read(5, 100, true, i64::MAX), Err(OffsetOutOfRange));
+        assert_eq!(log.read(5, 100, true), Err(OffsetOutOfRange));
     }
 
     #[test]
@@ -402,7 +411,7 @@ mod tests {
         put(&mut log, &batch(&[3, 4]));
         assert_eq!(log.delete_before(3), Ok(3));
         assert_eq!(log.log_start_offset(), 3);
-        assert_eq!(log.read(2, 1000, true, i64::MAX), Err(OffsetOutOfRange));
+        assert_eq!(log.read(2, 1000, true), Err(OffsetOutOfRange));
         let rest = read(&log, 3, 1000, true);
         assert_eq!(validate_batches(&rest).unwrap()[0].0.base_offset, 2);
         assert_eq!(log.delete_before(9), Err(OffsetOutOfRange));
@@ -514,12 +523,12 @@ mod tests {
         assert_eq!(log.high_watermark(), 4);
         assert_eq!(log.last_stable_offset(), 1);
         let stable = log
-            .read(0, usize::MAX, true, log.last_stable_offset())
+            .read_below(0, usize::MAX, true, log.last_stable_offset())
             .unwrap();
         assert_eq!(stable.end_offset, 1);
         assert_eq!(validate_batches(&stable.records).unwrap().len(), 1);
         let nothing = log
-            .read(1, usize::MAX, true, log.last_stable_offset())
+            .read_below(1, usize::MAX, true, log.last_stable_offset())
             .unwrap();
         assert!(nothing.records.is_empty());
         assert_eq!(nothing.end_offset, 1);
@@ -527,7 +536,7 @@ mod tests {
         assert_eq!(log.append_marker(&marker(5, 0, true), 0), Ok(4));
         assert_eq!(log.last_stable_offset(), 5);
         let all = log
-            .read(0, usize::MAX, true, log.last_stable_offset())
+            .read_below(0, usize::MAX, true, log.last_stable_offset())
             .unwrap();
         let headers = validate_batches(&all.records).unwrap();
         assert_eq!(headers.len(), 4);

@@ -154,11 +154,6 @@ pub struct ProducerStates {
 }
 
 impl ProducerStates {
-    /// The producer's entry, if the partition has seen it.
-    pub fn entry(&self, producer_id: i64) -> Option<&ProducerEntry> {
-        self.producers.get(&producer_id)
-    }
-
     /// Every producer the partition knows, by producer id.
     pub fn entries(&self) -> impl Iterator<Item = (i64, &ProducerEntry)> {
         self.producers.iter().map(|(id, entry)| (*id, entry))
@@ -363,6 +358,13 @@ mod tests {
         }
     }
 
+    fn entry(states: &ProducerStates, producer_id: i64) -> Option<&ProducerEntry> {
+        states
+            .entries()
+            .find(|(id, _)| *id == producer_id)
+            .map(|(_, entry)| entry)
+    }
+
     fn txn(batch: DataBatch) -> DataBatch {
         DataBatch {
             transactional: true,
@@ -393,7 +395,7 @@ mod tests {
         let mut states = ProducerStates::default();
         append(&mut states, data(7, 0, 0, 3, 0)).unwrap();
         append(&mut states, data(7, 0, 3, 2, 3)).unwrap();
-        assert_eq!(states.entry(7).unwrap().last_seq(), 4);
+        assert_eq!(entry(&states, 7).unwrap().last_seq(), 4);
         assert_eq!(
             append(&mut states, data(7, 0, 6, 1, 5)),
             Err(ResponseError::OutOfOrderSequenceNumber)
@@ -514,7 +516,7 @@ mod tests {
         assert!(staged.has_ongoing_txn(1));
         assert!(staged.append_data(&data(1, 0, 5, 1, 1)).is_err());
         drop(staged);
-        assert!(states.entry(1).is_none());
+        assert!(entry(&states, 1).is_none());
         assert_eq!(states.first_unstable_offset(), None);
         append(&mut states, data(1, 0, 0, 1, 0)).unwrap();
     }

@@ -13,8 +13,7 @@ use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::fetch_response::{
     AbortedTransaction, FetchableTopicResponse, PartitionData,
 };
-use kafka_protocol::messages::ProducerId;
-use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId};
 use tokio::time::Instant;
 
 use crate::dispatch::Ctx;
@@ -121,7 +120,7 @@ fn read_partition(
     } else {
         log.high_watermark()
     };
-    match log.read(offset, limit, first, max_offset) {
+    match log.read_below(offset, limit, first, max_offset) {
         Ok(read) if read_committed => {
             let aborted = log
                 .aborted_between(offset, read.end_offset)
