@@ -28,12 +28,6 @@ pub struct Args {
     /// Start from the earliest message when the group has no committed offset.
     #[arg(long)]
     from_beginning: bool,
-    /// Consume only this partition.
-    #[arg(long)]
-    partition: Option<i32>,
-    /// Where to start in --partition: earliest, latest or an offset.
-    #[arg(long)]
-    offset: Option<String>,
     /// Exit after this many messages.
     #[arg(long)]
     max_messages: Option<u64>,
@@ -158,40 +152,13 @@ pub fn run(args: Args, stop: StopOn) -> i32 {
     }
 }
 
-/// Where a partition starts: from the beginning, or at an offset.
-fn start_offset(value: &str) -> Result<Option<i64>, String> {
-    match value {
-        "earliest" | "latest" => Ok(None),
-        number => number
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(Some)
-            .ok_or_else(|| {
-                format!("The provided offset value '{number}' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long.")
-            }),
-    }
-}
-
 fn execute(args: Args, stop: StopOn) -> Result<u64, (Option<u64>, String)> {
     let early = |m: String| (None, m);
     let bootstrap = args
         .bootstrap_server
         .clone()
         .ok_or_else(|| early("Missing required argument \"[bootstrap-server]\"".to_string()))?;
-    if args.offset.is_some() && args.partition.is_none() {
-        return Err(early(
-            "The partition is required when offset is specified.".to_string(),
-        ));
-    }
-    let seek = args
-        .offset
-        .as_deref()
-        .map(start_offset)
-        .transpose()
-        .map_err(early)?
-        .flatten();
-    let from_beginning = args.from_beginning || args.offset.as_deref() == Some("earliest");
+    let from_beginning = args.from_beginning;
     let read_uncommitted = match args.isolation_level.as_str() {
         "read_uncommitted" => true,
         "read_committed" => false,
@@ -241,13 +208,11 @@ fn execute(args: Args, stop: StopOn) -> Result<u64, (Option<u64>, String)> {
             commit,
         );
         let mut processed = 0u64;
-        let mut seek_pending = seek;
         let outcome = consume(
             &consumer,
             &args,
             &formatter,
             &mut processed,
-            &mut seek_pending,
             &stop,
             &bootstrap,
         )
@@ -264,7 +229,6 @@ async fn consume(
     args: &Args,
     formatter: &Formatter,
     processed: &mut u64,
-    seek: &mut Option<i64>,
     stop: &StopOn,
     bootstrap: &str,
 ) -> Result<(), String> {
@@ -287,22 +251,6 @@ async fn consume(
         }
         let Some(batch) = poll.batch else { continue };
         let tp = (batch.topic.clone(), batch.partition);
-        if let Some(wanted) = args.partition {
-            let others: Vec<_> = consumer
-                .assignment()
-                .into_iter()
-                .filter(|(_, p)| *p != wanted)
-                .collect();
-            consumer.pause(&others);
-            if batch.partition != wanted {
-                consumer.batch_done(&tp, None, Some(batch.fetched_offset));
-                continue;
-            }
-            if let Some(offset) = seek.take() {
-                consumer.batch_done(&tp, None, Some(offset));
-                continue;
-            }
-        }
         let mut next = None;
         let mut printed = 0;
         for record in &batch.records {
@@ -386,12 +334,5 @@ mod tests {
                 .format(0, None, &bare),
             b"NO_HEADERS\n"
         );
-    }
-
-    #[test]
-    fn reads_start_offsets() {
-        assert_eq!(start_offset("earliest").unwrap(), None);
-        assert_eq!(start_offset("5").unwrap(), Some(5));
-        assert!(start_offset("-2").is_err());
     }
 }

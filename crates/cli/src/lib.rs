@@ -5,6 +5,7 @@
 mod connect;
 mod console_consumer;
 mod console_producer;
+mod consumer_groups;
 mod properties;
 mod server_start;
 mod stop;
@@ -36,6 +37,8 @@ enum Command {
     ConsoleProducer(console_producer::Args),
     /// Print a topic's messages, like kafka-console-consumer.sh.
     ConsoleConsumer(console_consumer::Args),
+    /// List, describe and delete consumer groups, like kafka-consumer-groups.sh.
+    ConsumerGroups(consumer_groups::Args),
 }
 
 /// The subcommand each of Kafka's scripts stands for, by script name (without `.sh`).
@@ -44,6 +47,7 @@ pub const SCRIPTS: &[(&str, &str)] = &[
     ("kafka-topics", "topics"),
     ("kafka-console-producer", "console-producer"),
     ("kafka-console-consumer", "console-consumer"),
+    ("kafka-consumer-groups", "consumer-groups"),
 ];
 
 /// Runs the tool named by `args` (`args[0]` is the program name) and returns its exit code.
@@ -62,6 +66,7 @@ pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
         Command::Topics(args) => topics::run(args),
         Command::ConsoleProducer(args) => console_producer::run(args, stop),
         Command::ConsoleConsumer(args) => console_consumer::run(args, stop),
+        Command::ConsumerGroups(args) => consumer_groups::run(args),
     }
 }
 
