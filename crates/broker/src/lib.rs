@@ -2,7 +2,8 @@
 //!
 //! [`Broker::start`] binds a listener (127.0.0.1 and an ephemeral port by default) and serves
 //! the Kafka wire protocol to any client: one task per connection, one handler module per API
-//! in [`handlers`], partition logs in [`log`], the classic group coordinator in [`group`].
+//! in [`handlers`], partition logs in [`log`] (in memory, or on disk through [`storage`]), the
+//! classic group coordinator in [`group`].
 
 pub mod broker_config;
 pub mod config;
@@ -17,6 +18,7 @@ mod large_alloc;
 pub mod log;
 mod server;
 pub mod state;
+pub mod storage;
 pub mod topic_config;
 
 pub use config::{BrokerConfig, ConfigError};

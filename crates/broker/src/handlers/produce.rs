@@ -1,6 +1,7 @@
 //! Produce: validates each partition's record batches (size, magic, CRC32C) and appends them as
 //! received, patching only base offset and leader epoch (and the timestamp header on
-//! LogAppendTime topics). acks=0 requests get no response; dispatch drops it.
+//! LogAppendTime topics). acks=0 requests get no response; dispatch drops it. On a broker
+//! with a log directory the response waits for the fsyncs the flush policy asked for.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,9 +16,11 @@ use crate::dispatch::Ctx;
 use crate::state::{Topic, LEADER_EPOCH};
 
 pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
+    let flush_mark = ctx.state.storage.as_ref().map(|s| s.mark());
+    let acks = request.acks;
     let acks_valid = matches!(request.acks, -1..=1);
     let mut appended = false;
-    let responses = request
+    let mut responses: Vec<TopicProduceResponse> = request
         .topic_data
         .into_iter()
         .map(|topic_data| {
@@ -49,7 +52,33 @@ pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
     if appended {
         ctx.state.appended.notify_waiters();
     }
+    if let (Some(storage), Some(mark)) = (&ctx.state.storage, flush_mark) {
+        if appended && acks != 0 {
+            if let Err(failed) = storage.flushed_since(mark).await {
+                refuse_appended(ctx, &mut responses, &failed);
+            }
+        }
+    }
     ProduceResponse::default().with_responses(responses)
+}
+
+/// Turns the partitions appended to into storage errors: the fsync they waited for failed.
+fn refuse_appended(
+    ctx: &Ctx<'_>,
+    responses: &mut [TopicProduceResponse],
+    failed: &crate::storage::StorageError,
+) {
+    for partition in responses
+        .iter_mut()
+        .flat_map(|t| t.partition_responses.iter_mut())
+        .filter(|p| p.error_code == 0)
+    {
+        partition.error_code = failed.response_error().code();
+        partition.base_offset = -1;
+        if ctx.version >= 8 {
+            partition.error_message = Some(StrBytes::from_string(failed.to_string()));
+        }
+    }
 }
 
 /// Where a partition's records went, or why they were refused.
@@ -110,7 +139,12 @@ fn append(
         .filter(|t| t == "LogAppendTime")
         .map(|_| now_ms());
     let mut log = partition.log.lock();
-    let base_offset = log.append(&batches, LEADER_EPOCH, log_append_time);
+    let base_offset = log
+        .append(&batches, LEADER_EPOCH, log_append_time)
+        .map_err(|e| Refused {
+            error: e.response_error(),
+            message: Some(e.to_string()),
+        })?;
     Ok(Appended {
         base_offset,
         log_append_time: log_append_time.unwrap_or(-1),
