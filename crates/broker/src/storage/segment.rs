@@ -312,7 +312,8 @@ impl Segment {
         let available = (self.size - start) as usize;
         if first.total_len() > max_bytes {
             return if min_one {
-                self.read_at(start, first.total_len()).map(Some)
+                let data = self.read_at(start, first.total_len())?;
+                self.check_crcs(data).map(Some)
             } else {
                 Ok(Some(Bytes::new()))
             };
@@ -328,7 +329,26 @@ impl Segment {
             end += total;
         }
         data.truncate(end);
-        Ok(Some(data))
+        self.check_crcs(data).map(Some)
+    }
+
+    /// The batches of `data` up to the first whose CRC32C does not match (logged): bytes that
+    /// went bad on disk after the segment was opened are never served.
+    fn check_crcs(&self, mut data: Bytes) -> io::Result<Bytes> {
+        let mut at = 0;
+        while at < data.len() {
+            let header = BatchHeader::parse(&data[at..])
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let end = at + header.total_len();
+            // The CRC covers the batch from its attributes (byte 21) to its end.
+            if crc32c::crc32c(&data[at + 21..end]) != header.crc {
+                tracing::error!(segment = %self.log_path.display(), offset = header.base_offset, "a stored batch fails its CRC32C; serving the log only up to it");
+                data.truncate(at);
+                break;
+            }
+            at = end;
+        }
+        Ok(data)
     }
 
     /// The first batch whose largest timestamp is at least `timestamp` and whose last offset is
@@ -673,6 +693,27 @@ pub(crate) mod tests {
             offsets_in(&reopened.read(100, usize::MAX, true).unwrap()).len(),
             4
         );
+    }
+
+    #[test]
+    fn reads_stop_before_a_batch_that_went_bad_after_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let segment = filled(dir.path());
+        let one = batch(0, 3, 0).len() as u64;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(dir.path().join(file_name(100, "log")))
+            .unwrap();
+        file.write_all_at(b"\xff\xff", 2 * one + 70).unwrap();
+        assert_eq!(
+            offsets_in(&segment.read(100, usize::MAX, true).unwrap()),
+            vec![100, 103]
+        );
+        assert!(segment
+            .read(106, usize::MAX, true)
+            .unwrap()
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
