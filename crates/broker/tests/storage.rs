@@ -1,6 +1,9 @@
 //! A broker with a log directory keeps topics, configs, records and committed offsets across a
 //! clean stop and across a stop without shutdown, recovers a corrupt tail, and refuses a second
-//! broker on the same directory or a directory of another node.
+//! broker on the same directory or a directory of another node; with `flush.messages=1` an
+//! acks=all produce is answered only once its records are fsynced.
+
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +13,9 @@ use ferrokafka_broker::group::api::{CommitPartition, CommitRequest};
 use ferrokafka_broker::{Broker, BrokerConfig};
 use ferrokafka_wire::record_batch::validate_batches;
 use ferrokafka_wire::records::{encode_batch, BatchOptions, RecordRef};
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{ApiKey, ProduceRequest, ProduceResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
 
 fn config(dir: &Path, extra: &[(&str, &str)]) -> BrokerConfig {
     let mut properties: BTreeMap<String, String> = extra
@@ -191,4 +197,58 @@ async fn one_log_directory_only() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("in one"), "{error}");
+}
+
+/// Produces one batch over the wire with `acks` and returns the partition's error code and the
+/// recovery point of its log as the response arrives.
+async fn produce_and_look(broker: &Broker, acks: i16) -> (i16, i64) {
+    let mut buf = BytesMut::new();
+    let record = RecordRef {
+        key: None,
+        value: Some(b"v"),
+        headers: &[],
+        timestamp: 1,
+    };
+    encode_batch(&mut buf, &[record], &BatchOptions::default()).unwrap();
+    let request = ProduceRequest::default()
+        .with_acks(acks)
+        .with_timeout_ms(30_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_static_str("t")))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(buf.freeze()))])]);
+    let mut stream = support::connect(broker).await;
+    let response: ProduceResponse =
+        support::round_trip(&mut stream, ApiKey::Produce, 9, 1, &request).await;
+    let partition = broker.state().topic("t").unwrap().partition(0).unwrap();
+    let recovery_point = partition.log.lock().disk().unwrap().recovery_point();
+    (
+        response.responses[0].partition_responses[0].error_code,
+        recovery_point,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_flush_messages_one_the_answer_waits_for_the_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(config(dir.path(), &[("log.flush.interval.messages", "1")]))
+        .await
+        .unwrap();
+    broker
+        .state()
+        .create_topic("t", 1, BTreeMap::new())
+        .unwrap();
+    assert_eq!(produce_and_look(&broker, -1).await, (0, 1));
+    assert_eq!(produce_and_look(&broker, 1).await, (0, 2));
+    broker.shutdown().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(config(dir.path(), &[])).await.unwrap();
+    broker
+        .state()
+        .create_topic("t", 1, BTreeMap::new())
+        .unwrap();
+    assert_eq!(produce_and_look(&broker, -1).await, (0, 0));
+    broker.shutdown().await;
 }

@@ -182,6 +182,11 @@ impl DiskLog {
         self.size
     }
 
+    /// The offset below which every record is known to be fsynced.
+    pub fn recovery_point(&self) -> i64 {
+        self.marks.recovery_point()
+    }
+
     /// The partition's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
