@@ -69,9 +69,10 @@ fn config_from(options: BrokerOptions) -> Result<BrokerConfig> {
         options.config.unwrap_or_default().into_iter().collect();
     if let Some(dir) = options.log_dir {
         properties.insert("log.dirs".to_string(), dir);
-    }
-    if let Some(cluster_id) = &options.cluster_id {
-        properties.insert("cluster.id".to_string(), cluster_id.clone());
+        // A log directory belongs to one cluster: an explicit id is checked against it.
+        if let Some(cluster_id) = &options.cluster_id {
+            properties.insert("cluster.id".to_string(), cluster_id.clone());
+        }
     }
     let mut config = BrokerConfig::from_properties(properties)
         .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
@@ -85,6 +86,9 @@ fn config_from(options: BrokerOptions) -> Result<BrokerConfig> {
     }
     if let Some(node_id) = options.node_id {
         config.node_id = node_id;
+    }
+    if let Some(cluster_id) = options.cluster_id {
+        config.cluster_id = cluster_id;
     }
     if let Some(partitions) = options.num_partitions {
         if partitions <= 0 {
