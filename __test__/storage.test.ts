@@ -292,12 +292,15 @@ describe('a broker with a log directory', () => {
     await reopened.close()
   })
 
-  test('a second broker on the same log directory is refused with a clear error', async () => {
+  test('a second broker on the same log directory, or one of another cluster or node, is refused with a clear error', async () => {
     const logDir = dir()
     const first = await createBroker({ logDir })
     await expect(createBroker({ logDir })).rejects.toThrow(/log directory .* is in use by another broker/)
     await first.close()
-    const second = await createBroker({ logDir })
+    await expect(createBroker({ logDir, clusterId: 'another-cluster' })).rejects.toThrow(/belongs to cluster .*, not to cluster.id another-cluster/)
+    await expect(createBroker({ logDir, nodeId: 9 })).rejects.toThrow(/belongs to node 1, not to node.id 9/)
+    const second = await createBroker({ logDir, clusterId: first.clusterId })
+    expect(second.clusterId).toBe(first.clusterId)
     await second.close()
   })
 })
