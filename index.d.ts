@@ -14,6 +14,11 @@ export interface BrokerOptions {
   numPartitions?: number
   /** Whether Metadata requests may create topics (`auto.create.topics.enable`). Default `true`. */
   autoCreateTopics?: boolean
+  /**
+   * A directory to keep topics, records and committed offsets in (`log.dirs`), so they survive
+   * a restart or a crash. Default: none, everything stays in memory.
+   */
+  logDir?: string
   /** Kafka broker properties by their server.properties names, e.g. `{ 'message.max.bytes': 2097152 }`. */
   config?: Record<string, string | number | boolean>
 }

@@ -3,10 +3,10 @@
 //! `{version: int16 = 0, type: int16}` (0 abort, 1 commit) and whose value is
 //! `{version: int16 = 0, coordinator_epoch: int32}`.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use indexmap::IndexMap;
 use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 
 use crate::producer_state::{Marker, NO_SEQUENCE};
@@ -50,10 +50,34 @@ pub fn encode(marker: &Marker) -> Bytes {
     out.freeze()
 }
 
+/// The marker a control batch from the log holds, if it is a commit or abort marker.
+pub fn decode(batch: &Bytes) -> Option<Marker> {
+    let mut data = batch.clone();
+    let records = RecordBatchDecoder::decode(&mut data).ok()?.records;
+    let record = records.first().filter(|r| r.control)?;
+    let mut key = record.key.clone()?;
+    let mut value = record.value.clone()?;
+    if key.remaining() < 4 || value.remaining() < 6 {
+        return None;
+    }
+    let commit = match (key.get_i16(), key.get_i16()) {
+        (_, ABORT) => false,
+        (_, COMMIT) => true,
+        _ => return None,
+    };
+    value.get_i16();
+    Some(Marker {
+        producer_id: record.producer_id,
+        epoch: record.producer_epoch,
+        coordinator_epoch: value.get_i32(),
+        commit,
+        timestamp: record.timestamp,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Buf;
     use ferrokafka_wire::record_batch::validate_batches;
     use kafka_protocol::records::RecordBatchDecoder;
 
@@ -86,6 +110,7 @@ mod tests {
             assert_eq!((key.get_i16(), key.get_i16()), (0, i16::from(commit)));
             let mut value = records[0].value.clone().unwrap();
             assert_eq!((value.get_i16(), value.get_i32()), (0, 7));
+            assert_eq!(decode(&bytes), Some(marker));
         }
     }
 }

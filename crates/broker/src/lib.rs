@@ -2,8 +2,9 @@
 //!
 //! [`Broker::start`] binds a listener (127.0.0.1 and an ephemeral port by default) and serves
 //! the Kafka wire protocol to any client: one task per connection, one handler module per API
-//! in [`handlers`], partition logs in [`log`] with their [`producer_state`], the classic group
-//! coordinator in [`group`] and the transaction coordinator in [`txn`].
+//! in [`handlers`], partition logs in [`log`] (in memory, or on disk through [`storage`]) with
+//! their [`producer_state`], the classic group coordinator in [`group`] and the transaction
+//! coordinator in [`txn`].
 
 pub mod broker_config;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod log;
 pub mod producer_state;
 mod server;
 pub mod state;
+pub mod storage;
 pub mod topic_config;
 pub mod txn;
 

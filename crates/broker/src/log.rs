@@ -1,7 +1,9 @@
-//! An in-memory partition log: the record batches of one partition, stored exactly as produced
-//! (only base offset and leader epoch patched), with the log start offset, the high watermark,
-//! and the partition's producer state: idempotent sequences and open and aborted transactions,
-//! which give the last stable offset that read_committed consumers read up to.
+//! A partition log: the record batches of one partition, stored exactly as produced (only base
+//! offset and leader epoch patched), with the log start offset, the high watermark, and the
+//! partition's producer state: idempotent sequences and open and aborted transactions, which
+//! give the last stable offset that read_committed consumers read up to. The batches live in
+//! memory, or, when the broker has a log directory, in the partition's segment files
+//! ([`DiskLog`]); a log opened from disk rebuilds its producer state from the batches in it.
 
 use std::collections::VecDeque;
 
@@ -12,6 +14,9 @@ use kafka_protocol::records::{Compression, Record, RecordBatchDecoder};
 
 use crate::control_batch;
 use crate::producer_state::{AbortedTxn, DataBatch, Marker, ProducerStates, NO_PRODUCER_ID};
+use crate::state::LEADER_EPOCH;
+use crate::storage::{DiskLog, StorageError};
+use crate::txn;
 
 /// The most a batch's records may decompress to when the broker reads them (ListOffsets by
 /// timestamp); a batch beyond it is answered for by its header alone.
@@ -36,12 +41,12 @@ fn decode_records(data: &Bytes, record_count: i32) -> Option<Vec<Record>> {
 
 /// One stored batch and the header fields lookups need.
 #[derive(Debug, Clone)]
-struct StoredBatch {
-    last_offset: i64,
-    last_offset_delta: i32,
-    record_count: i32,
-    max_timestamp: i64,
-    data: Bytes,
+pub(crate) struct StoredBatch {
+    pub(crate) last_offset: i64,
+    pub(crate) last_offset_delta: i32,
+    pub(crate) record_count: i32,
+    pub(crate) max_timestamp: i64,
+    pub(crate) data: Bytes,
 }
 
 /// A partition's records.
@@ -52,6 +57,9 @@ pub struct PartitionLog {
     next_offset: i64,
     size_bytes: usize,
     producers: ProducerStates,
+    /// The partition's segment files when the broker keeps its logs on disk (`batches` then
+    /// stays empty).
+    disk: Option<DiskLog>,
 }
 
 /// The fetch offset lies outside `[log_start_offset, high_watermark]`.
@@ -82,6 +90,15 @@ pub struct Refusal {
     pub message: Option<String>,
 }
 
+impl From<StorageError> for Refusal {
+    fn from(error: StorageError) -> Self {
+        Refusal {
+            error: error.response_error(),
+            message: Some(error.to_string()),
+        }
+    }
+}
+
 impl From<ResponseError> for Refusal {
     fn from(error: ResponseError) -> Self {
         Refusal {
@@ -96,6 +113,109 @@ impl From<ResponseError> for Refusal {
 pub type VerifyTxn<'a> = &'a mut dyn FnMut(i64, i16) -> Result<(), Refusal>;
 
 impl PartitionLog {
+    /// A log kept in segment files, starting where the files left off, with its producer state
+    /// rebuilt from the batches in them as Kafka rebuilds it from the log: producers' epochs and
+    /// last batches, and the aborted transactions read_committed fetches skip. Producer and
+    /// transaction state are not kept across a stop, so a transaction still open in the log
+    /// can never be ended by its producer: it is aborted here, with a marker at `now_ms`.
+    pub fn on_disk(disk: DiskLog, log_start_offset: i64, next_offset: i64, now_ms: i64) -> Self {
+        let mut log = PartitionLog {
+            log_start_offset,
+            next_offset,
+            disk: Some(disk),
+            ..PartitionLog::default()
+        };
+        log.replay_producer_state();
+        let open: Vec<(i64, i16)> = log
+            .producers
+            .entries()
+            .filter(|(_, entry)| entry.current_txn_first_offset.is_some())
+            .map(|(producer_id, entry)| (producer_id, entry.epoch))
+            .collect();
+        for (producer_id, epoch) in open {
+            let marker = Marker {
+                producer_id,
+                epoch,
+                coordinator_epoch: txn::COORDINATOR_EPOCH,
+                commit: false,
+                timestamp: now_ms,
+            };
+            match log.append_marker(&marker, LEADER_EPOCH) {
+                Ok(offset) => tracing::info!(
+                    producer_id,
+                    offset,
+                    "aborted a transaction left open when the broker stopped"
+                ),
+                Err(refused) => tracing::warn!(
+                    producer_id,
+                    error = %refused.error,
+                    message = ?refused.message,
+                    "cannot abort a transaction left open when the broker stopped"
+                ),
+            }
+        }
+        log
+    }
+
+    /// Replays every batch from the log start offset into the producer state.
+    fn replay_producer_state(&mut self) {
+        const CHUNK: usize = 1 << 20;
+        let mut offset = self.log_start_offset;
+        while offset < self.next_offset {
+            let Ok(read) = self.read_below(offset, CHUNK, true, self.next_offset) else {
+                break;
+            };
+            if read.end_offset <= offset {
+                break;
+            }
+            let mut at = 0;
+            while let Ok(header) = BatchHeader::parse(&read.records[at..]) {
+                let data = read.records.slice(at..at + header.total_len());
+                at += header.total_len();
+                if header.producer_id == NO_PRODUCER_ID {
+                    continue;
+                }
+                if header.is_control() {
+                    if let Some(marker) = control_batch::decode(&data) {
+                        self.producers.apply_marker(&marker, header.base_offset);
+                    }
+                    continue;
+                }
+                let mut staged = self.producers.stage();
+                let replayed = staged.append_data(&DataBatch {
+                    producer_id: header.producer_id,
+                    epoch: header.producer_epoch,
+                    base_seq: header.base_sequence,
+                    last_offset_delta: header.last_offset_delta,
+                    transactional: header.is_transactional(),
+                    first_offset: header.base_offset,
+                    timestamp: header.max_timestamp,
+                });
+                let changes = staged.finish();
+                match replayed {
+                    Ok(()) => self.producers.apply(changes),
+                    Err(error) => tracing::warn!(
+                        producer_id = header.producer_id,
+                        offset = header.base_offset,
+                        %error,
+                        "a batch in the log does not follow its producer's state; skipped"
+                    ),
+                }
+            }
+            offset = read.end_offset;
+        }
+    }
+
+    /// The segment files, when the log is on disk.
+    pub fn disk(&self) -> Option<&DiskLog> {
+        self.disk.as_ref()
+    }
+
+    /// The segment files, when the log is on disk.
+    pub fn disk_mut(&mut self) -> Option<&mut DiskLog> {
+        self.disk.as_mut()
+    }
+
     /// First offset still in the log.
     pub fn log_start_offset(&self) -> i64 {
         self.log_start_offset
@@ -108,7 +228,9 @@ impl PartitionLog {
 
     /// Bytes held by the log's batches.
     pub fn size_bytes(&self) -> usize {
-        self.size_bytes
+        self.disk
+            .as_ref()
+            .map_or(self.size_bytes, |d| d.size() as usize)
     }
 
     /// The offset below which every transaction is decided: the first offset of the earliest
@@ -176,57 +298,56 @@ impl PartitionLog {
             offset += i64::from(header.last_offset_delta) + 1;
         }
         let changes = staged.finish();
+        let base_offset = self.write(batches, leader_epoch, log_append_time)?;
         self.producers.apply(changes);
-        let first = self.next_offset;
-        for (header, data) in batches {
-            self.push(header, data, leader_epoch, log_append_time);
-        }
         Ok(Appended {
-            base_offset: first,
+            base_offset,
             log_append_time,
         })
     }
 
     /// Writes a transaction marker for a producer, ending its transaction in this partition.
     /// Returns the marker's offset.
-    pub fn append_marker(
-        &mut self,
-        marker: &Marker,
-        leader_epoch: i32,
-    ) -> Result<i64, ResponseError> {
+    pub fn append_marker(&mut self, marker: &Marker, leader_epoch: i32) -> Result<i64, Refusal> {
         self.producers.check_marker(marker)?;
         let data = control_batch::encode(marker);
         let header = BatchHeader::parse(&data).expect("an encoded marker has a header");
-        let offset = self.push(&header, &data, leader_epoch, None);
+        let offset = self.write(&[(header, data)], leader_epoch, None)?;
         self.producers.apply_marker(marker, offset);
         Ok(offset)
     }
 
-    /// Stores one batch at the next offset and returns that offset.
-    fn push(
+    /// Stores batches at the next offsets, in the segment files when the log is on disk, and
+    /// returns the first one's offset; nothing is stored when the disk refuses them.
+    fn write(
         &mut self,
-        header: &BatchHeader,
-        data: &Bytes,
+        batches: &[(BatchHeader, Bytes)],
         leader_epoch: i32,
         log_append_time: Option<i64>,
-    ) -> i64 {
-        let base_offset = self.next_offset;
-        let mut patched = BytesMut::from(&data[..]);
-        patch_offset_and_epoch(&mut patched, base_offset, leader_epoch);
-        if let Some(now) = log_append_time {
-            set_log_append_time(&mut patched, now);
+    ) -> Result<i64, StorageError> {
+        let first = self.next_offset;
+        if let Some(disk) = &mut self.disk {
+            self.next_offset = disk.append(first, batches, leader_epoch, log_append_time)?;
+            return Ok(first);
         }
-        let last_offset = base_offset + header.last_offset_delta as i64;
-        self.size_bytes += patched.len();
-        self.batches.push_back(StoredBatch {
-            last_offset,
-            last_offset_delta: header.last_offset_delta,
-            record_count: header.record_count,
-            max_timestamp: log_append_time.unwrap_or(header.max_timestamp),
-            data: patched.freeze(),
-        });
-        self.next_offset = last_offset + 1;
-        base_offset
+        for (header, data) in batches {
+            let mut patched = BytesMut::from(&data[..]);
+            patch_offset_and_epoch(&mut patched, self.next_offset, leader_epoch);
+            if let Some(now) = log_append_time {
+                set_log_append_time(&mut patched, now);
+            }
+            let last_offset = self.next_offset + i64::from(header.last_offset_delta);
+            self.size_bytes += patched.len();
+            self.batches.push_back(StoredBatch {
+                last_offset,
+                last_offset_delta: header.last_offset_delta,
+                record_count: header.record_count,
+                max_timestamp: log_append_time.unwrap_or(header.max_timestamp),
+                data: patched.freeze(),
+            });
+            self.next_offset = last_offset + 1;
+        }
+        Ok(first)
     }
 
     /// Batches from the one holding `offset` onwards, at most `max_bytes` in total unless
@@ -252,6 +373,9 @@ impl PartitionLog {
     ) -> Result<Read, OffsetOutOfRange> {
         if offset < self.log_start_offset || offset > self.next_offset {
             return Err(OffsetOutOfRange);
+        }
+        if let Some(disk) = &self.disk {
+            return Ok(disk.read(offset, max_bytes, min_one, max_offset));
         }
         let start = self.batches.partition_point(|b| b.last_offset < offset);
         let mut taken = 0;
@@ -289,10 +413,17 @@ impl PartitionLog {
 
     /// The offset and timestamp of the first record whose timestamp is at least `timestamp`.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Option<(i64, i64)> {
-        let batch = self
-            .batches
-            .iter()
-            .find(|b| b.max_timestamp >= timestamp && b.last_offset >= self.log_start_offset)?;
+        let on_disk;
+        let batch = match &self.disk {
+            Some(disk) => {
+                on_disk = disk.batch_by_timestamp(timestamp, self.log_start_offset)?;
+                &on_disk
+            }
+            None => self
+                .batches
+                .iter()
+                .find(|b| b.max_timestamp >= timestamp && b.last_offset >= self.log_start_offset)?,
+        };
         let first_offset = batch.last_offset - batch.last_offset_delta as i64;
         match decode_records(&batch.data, batch.record_count) {
             Some(records) => records
@@ -307,7 +438,10 @@ impl PartitionLog {
 
     /// The offset and timestamp of the record with the largest timestamp (the first of equals).
     pub fn max_timestamp_offset(&self) -> Option<(i64, i64)> {
-        let max = self.batches.iter().map(|b| b.max_timestamp).max()?;
+        let max = match &self.disk {
+            Some(disk) => disk.max_timestamp()?,
+            None => self.batches.iter().map(|b| b.max_timestamp).max()?,
+        };
         self.offset_for_timestamp(max)
     }
 
@@ -320,6 +454,9 @@ impl PartitionLog {
         if offset > self.log_start_offset {
             self.log_start_offset = offset;
             self.producers.on_log_start_offset(offset);
+            if let Some(disk) = &mut self.disk {
+                disk.delete_before(offset);
+            }
             while self.batches.front().is_some_and(|b| b.last_offset < offset) {
                 let dropped = self.batches.pop_front().expect("front exists");
                 self.size_bytes -= dropped.data.len();
@@ -569,7 +706,7 @@ mod tests {
         let mut log = PartitionLog::default();
         put(&mut log, &transactional(5, 3, 0, 1));
         let stale = log.append_marker(&marker(5, 2, false), 0);
-        assert_eq!(stale, Err(ResponseError::InvalidProducerEpoch));
+        assert_eq!(stale, Err(ResponseError::InvalidProducerEpoch.into()));
         assert_eq!(log.high_watermark(), 1);
     }
 }

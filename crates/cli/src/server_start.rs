@@ -74,7 +74,7 @@ fn start(args: Args, stop: StopOn) -> Result<(), String> {
     runtime.block_on(async {
         let broker = Broker::start(config)
             .await
-            .map_err(|e| format!("cannot listen on {listener}: {e}"))?;
+            .map_err(|e| format!("cannot start the broker: {e}"))?;
         println!(
             "[KafkaServer id={}] started: listening on {} (cluster id {})",
             broker.state().config.node_id,

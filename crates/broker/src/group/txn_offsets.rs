@@ -63,19 +63,24 @@ impl Group {
             .collect())
     }
 
-    /// Applies (commit) or drops (abort) the offsets `producer_id`'s transaction held.
-    pub fn end_txn(&mut self, producer_id: i64, commit: bool) {
+    /// Applies (commit) or drops (abort) the offsets `producer_id`'s transaction held; returns
+    /// the partitions whose offsets were applied.
+    pub fn end_txn(&mut self, producer_id: i64, commit: bool) -> Vec<(String, i32)> {
         let Some(pending) = self.pending_txn_offsets.remove(&producer_id) else {
-            return;
+            return Vec::new();
         };
-        if commit {
-            for ((topic, partition), committed) in pending {
-                self.offsets
-                    .entry(topic)
-                    .or_default()
-                    .insert(partition, committed);
-            }
+        if !commit {
+            return Vec::new();
         }
+        let mut applied = Vec::with_capacity(pending.len());
+        for ((topic, partition), committed) in pending {
+            applied.push((topic.clone(), partition));
+            self.offsets
+                .entry(topic)
+                .or_default()
+                .insert(partition, committed);
+        }
+        applied
     }
 
     /// Whether an open transaction holds an offset for the partition.

@@ -5,7 +5,8 @@
 //! is checked with the transaction coordinator, as Kafka 4 does: a partition not added to the
 //! transaction gets INVALID_TXN_STATE (v3-v10) or TRANSACTION_ABORTABLE (v11); from v12
 //! (transaction version 2) the write adds the partition to the transaction itself. acks=0
-//! requests get no response; dispatch drops it.
+//! requests get no response; dispatch drops it. On a broker with a log directory the response
+//! waits for the fsyncs the flush policy asked for.
 
 use ferrokafka_wire::record_batch::{validate_batches, BatchHeader};
 use kafka_protocol::error::ResponseError;
@@ -42,8 +43,10 @@ pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
         None
     };
     let transactional_id = request.transactional_id.as_ref().map(|id| id.to_string());
+    let flush_mark = ctx.state.storage.as_ref().map(|s| s.mark());
+    let acks = request.acks;
     let mut appended = false;
-    let responses = request
+    let mut responses: Vec<TopicProduceResponse> = request
         .topic_data
         .into_iter()
         .map(|topic_data| {
@@ -74,7 +77,33 @@ pub async fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> ProduceResponse {
     if appended {
         ctx.state.appended.notify_waiters();
     }
+    if let (Some(storage), Some(mark)) = (&ctx.state.storage, flush_mark) {
+        if appended && acks != 0 {
+            if let Err(failed) = storage.flushed_since(mark).await {
+                refuse_appended(ctx, &mut responses, &failed);
+            }
+        }
+    }
     ProduceResponse::default().with_responses(responses)
+}
+
+/// Turns the partitions appended to into storage errors: the fsync they waited for failed.
+fn refuse_appended(
+    ctx: &Ctx<'_>,
+    responses: &mut [TopicProduceResponse],
+    failed: &crate::storage::StorageError,
+) {
+    for partition in responses
+        .iter_mut()
+        .flat_map(|t| t.partition_responses.iter_mut())
+        .filter(|p| p.error_code == 0)
+    {
+        partition.error_code = failed.response_error().code();
+        partition.base_offset = -1;
+        if ctx.version >= 8 {
+            partition.error_message = Some(StrBytes::from_string(failed.to_string()));
+        }
+    }
 }
 
 /// Where a partition's records went.

@@ -87,6 +87,13 @@ impl TxnCoordinator {
         }
     }
 
+    /// Hands out only producer ids above `producer_id`, so that none a log already holds (from
+    /// before a restart) is given to a new producer.
+    pub fn skip_producer_ids_through(&self, producer_id: i64) {
+        self.next_producer_id
+            .fetch_max(producer_id + 1, Ordering::Relaxed);
+    }
+
     fn new_producer_id(&self) -> i64 {
         self.next_producer_id.fetch_add(1, Ordering::Relaxed)
     }

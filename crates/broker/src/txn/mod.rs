@@ -54,7 +54,8 @@ pub fn write_markers(state: &State, plan: &EndPlan, now_ms: i64) -> (i64, i16) {
                 transactional_id = plan.transactional_id,
                 topic,
                 partition = index,
-                error = %refused,
+                error = %refused.error,
+                message = ?refused.message,
                 "transaction marker refused"
             );
         }
