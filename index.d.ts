@@ -14,6 +14,11 @@ export interface BrokerOptions {
   numPartitions?: number
   /** Whether Metadata requests may create topics (`auto.create.topics.enable`). Default `true`. */
   autoCreateTopics?: boolean
+  /**
+   * A directory to keep topics, records and committed offsets in (`log.dirs`), so they survive
+   * a restart or a crash. Default: none, everything stays in memory.
+   */
+  logDir?: string
   /** Kafka broker properties by their server.properties names, e.g. `{ 'message.max.bytes': 2097152 }`. */
   config?: Record<string, string | number | boolean>
 }
@@ -356,11 +361,9 @@ export type Batch = {
   offsetLagLow(): string
 }
 
-export type TopicPartitions = { topic: string; partitions: number[] }
 export type TopicPartition = { topic: string; partition: number }
 export type TopicPartitionOffset = TopicPartition & { offset: string }
 export type TopicPartitionOffsetAndMetadata = TopicPartitionOffset & { metadata?: string | null }
-export type PartitionOffset = { partition: number; offset: string }
 export type TopicOffsets = { topic: string; partitions: PartitionOffset[] }
 export type Offsets = { topics: TopicOffsets[] }
 
@@ -394,22 +397,6 @@ export type ConsumerRunConfig = {
   partitionsConsumedConcurrently?: number
   eachBatch?: EachBatchHandler
   eachMessage?: EachMessageHandler
-}
-
-export type MemberDescription = {
-  clientHost: string
-  clientId: string
-  memberId: string
-  memberAssignment: Buffer
-  memberMetadata: Buffer
-}
-export type GroupDescription = {
-  groupId: string
-  members: MemberDescription[]
-  protocol: string
-  protocolType: string
-  state: string
-  errorCode: number
 }
 
 export type ConsumerEvents = {

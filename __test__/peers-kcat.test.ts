@@ -1,7 +1,8 @@
 // kcat (Debian's librdkafka) against the embedded broker, with Apache Kafka as the reference:
-// produce, consume, compressed batches, metadata and a balanced consumer group.
+// produce, consume, compressed batches, metadata, a balanced consumer group, and reading
+// transactional records at both isolation levels.
 import { describeTargets, kcat } from './helpers/peers'
-import { uniqueName } from './helpers/kafka'
+import { kafkajs, uniqueName } from './helpers/kafka'
 
 const PARTITIONS = 3
 const BOUNDED = ['-X', 'message.timeout.ms=20000', '-X', 'socket.timeout.ms=20000']
@@ -86,5 +87,28 @@ describeTargets('kcat against %s', PARTITIONS, (bootstrap) => {
     ])
     await produce(topic, lines('c', 1), ['-p', '0'])
     expect(records(await consume())).toEqual([{ partition: 0, offset: 2, key: 'ck0', payload: 'cv0' }])
+  })
+
+  it('reads only committed transactional records with isolation.level=read_committed', async () => {
+    const topic = uniqueName('kcat-txn')
+    const client = kafkajs([bootstrap()])
+    const admin = client.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
+    await admin.disconnect()
+    const producer = client.producer({ transactionalId: uniqueName('kcat-txn'), maxInFlightRequests: 1, idempotent: true })
+    await producer.connect()
+    const transactions: [string[], boolean][] = [[['c1', 'c2'], true], [['a1'], false], [['c3'], true]]
+    for (const [values, commit] of transactions) {
+      const txn = await producer.transaction()
+      await txn.send({ topic, messages: values.map((value) => ({ value })) })
+      await (commit ? txn.commit() : txn.abort())
+    }
+    await producer.disconnect()
+    const read = async (isolation: string) => records(await kcat(['-b', bootstrap(), ...BOUNDED, '-X', `isolation.level=${isolation}`,
+      '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-J', '-q'])).map(({ offset, payload }) => [offset, payload])
+    // Each transaction ends with a marker taking one offset: c1 c2 | a1 | c3 |
+    expect(await read('read_committed')).toEqual([[0, 'c1'], [1, 'c2'], [5, 'c3']])
+    expect(await read('read_uncommitted')).toEqual([[0, 'c1'], [1, 'c2'], [3, 'a1'], [5, 'c3']])
   })
 })

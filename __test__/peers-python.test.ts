@@ -1,5 +1,6 @@
 // confluent-kafka for Python (a recent librdkafka, flexible versions) against the embedded broker,
-// with Apache Kafka as the reference: admin topic creation, compressed produce, group consume and commit.
+// with Apache Kafka as the reference: admin topic creation, compressed produce, group consume and
+// commit, and transactions read at both isolation levels.
 import { PeerLine, describeTargets, runPythonPeer } from './helpers/peers'
 import { uniqueName } from './helpers/kafka'
 
@@ -40,5 +41,22 @@ describeTargets('confluent-kafka (Python) against %s', 3, (bootstrap) => {
     expect(fresh.sort(byPosition)).toEqual([0, 1, 2].map((partition) => (
       ends.find((end) => end.partition === partition) ?? { type: 'committed', partition, offset: NO_OFFSET }
     )))
+  })
+
+  it('commits and aborts transactions: read_committed readers and the group see only what was committed', async () => {
+    const topic = uniqueName('py-txn')
+    const group = uniqueName('py-txn')
+    await runPythonPeer(['create-topic', bootstrap(), topic, '1'])
+    expect(await runPythonPeer(['transactions', bootstrap(), topic, uniqueName('py-txn'), group])).toEqual([
+      { type: 'committed', values: ['c1', 'c2'] },
+      { type: 'aborted', values: ['a1', 'a2'] },
+      { type: 'committed', values: ['c3'] }
+    ])
+    // Each transaction ends with a marker taking one offset: c1 c2 | a1 a2 | c3 |
+    const read = async (isolation: string) => (await runPythonPeer(['read', bootstrap(), topic, isolation, 'c3']))
+      .map(({ offset, value }) => [offset, value])
+    expect(await read('read_committed')).toEqual([[0, 'c1'], [1, 'c2'], [6, 'c3']])
+    expect(await read('read_uncommitted')).toEqual([[0, 'c1'], [1, 'c2'], [3, 'a1'], [4, 'a2'], [6, 'c3']])
+    expect(await runPythonPeer(['committed', bootstrap(), topic, group])).toEqual([{ type: 'committed', partition: 0, offset: 5 }])
   })
 })

@@ -14,6 +14,7 @@ const OPTION_TYPES = {
   clusterId: 'string',
   numPartitions: 'number',
   autoCreateTopics: 'boolean',
+  logDir: 'string',
   config: 'object'
 }
 

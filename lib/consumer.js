@@ -6,6 +6,7 @@
 const native = require('./native')
 const { classes, fromFailure, connectOrThrow } = require('./errors')
 const { Instrumentation } = require('./instrumentation')
+const { toBatch } = require('./batch')
 
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } = classes
 
@@ -30,63 +31,14 @@ const events = Object.freeze({
 
 const key = (topic, partition) => `${topic}|${partition}`
 
-/** kafkajs's Batch: the messages of one partition from one fetch. */
-class Batch {
-  constructor (topic, partition, highWatermark, messages, nextOffset) {
-    this.topic = topic
-    this.partition = partition
-    this.highWatermark = highWatermark
-    this.messages = messages
-    this.nextOffset = nextOffset
-  }
+/** kafkajs's `heartbeat()` for handlers: heartbeats run in the background, so it has nothing to do. */
+const heartbeat = async () => {}
 
-  isEmpty () { return this.messages.length === 0 }
-
-  firstOffset () { return this.isEmpty() ? null : this.messages[0].offset }
-
-  lastOffset () {
-    if (this.isEmpty()) return (BigInt(this.highWatermark) - 1n).toString()
-    return this.messages[this.messages.length - 1].offset
-  }
-
-  offsetLag () {
-    return (BigInt(this.highWatermark) - 1n - BigInt(this.lastOffset())).toString()
-  }
-
-  offsetLagLow () {
-    if (this.isEmpty()) return '0'
-    return (BigInt(this.highWatermark) - 1n - BigInt(this.firstOffset())).toString()
-  }
+/** The offset after `offset` (a string), through numbers while they are exact. */
+const next = (offset) => {
+  const following = Number(offset) + 1
+  return Number.isSafeInteger(following) ? String(following) : (BigInt(offset) + 1n).toString()
 }
-
-/** The messages of a native batch in kafkajs's shape (headers with repeated keys as arrays). */
-function toBatch (b) {
-  const contexts = b.contexts
-  const messages = b.messages.map((m) => {
-    const headers = {}
-    for (let i = 0; i < m.headerKeys.length; i++) {
-      const name = m.headerKeys[i]
-      const value = m.headerValues[i] ?? null
-      const previous = headers[name]
-      headers[name] = previous === undefined ? value : Array.isArray(previous) ? previous.concat([value]) : [previous, value]
-    }
-    const batchContext = contexts[m.context]
-    return {
-      magicByte: batchContext.magicByte,
-      attributes: m.attributes,
-      timestamp: m.timestamp,
-      offset: m.offset,
-      key: m.key ?? null,
-      value: m.value ?? null,
-      headers,
-      isControlRecord: false,
-      batchContext
-    }
-  })
-  return new Batch(b.topic, b.partition, b.highWatermark, messages, b.nextOffset)
-}
-
-const next = (offset) => (BigInt(offset) + 1n).toString()
 
 /** Creates a consumer; `cluster` is what the Kafka instance shares with its clients. */
 function createConsumer ({
@@ -252,7 +204,10 @@ function createConsumer ({
     return list
   }
 
+  /** Counts pause() calls, so the eachMessage loop asks for the paused set only after one. */
+  let pauseCalls = 0
   const pause = (topicPartitions) => {
+    pauseCalls++
     const list = flatten(topicPartitions)
     if (handle && running) handle.pause(list)
     else pausedBeforeRun.push(...list)
@@ -290,11 +245,13 @@ function createConsumer ({
     let resolvedSinceCommit = 0
     let failures = 0
 
+    /** Whether autoCommitInterval or autoCommitThreshold call for a commit now. */
+    const commitDue = () => autoCommit && (
+      (autoCommitInterval != null && Date.now() >= lastCommit + autoCommitInterval) ||
+      (autoCommitThreshold != null && resolvedSinceCommit >= autoCommitThreshold))
+
     const commitIfNecessary = async (pending) => {
-      if (!autoCommit) return
-      const due = (autoCommitInterval != null && Date.now() >= lastCommit + autoCommitInterval) ||
-        (autoCommitThreshold != null && resolvedSinceCommit >= autoCommitThreshold)
-      if (!due) return
+      if (!commitDue()) return
       if (pending) handle.resolve(pending)
       await commit()
       lastCommit = Date.now()
@@ -327,13 +284,17 @@ function createConsumer ({
         const isPaused = () => handle.paused().some((p) => p.topic === topic && p.partition === partition)
         try {
           if (eachMessage) {
+            let pauseCallsChecked = -1
             for (const message of batch.messages) {
               if (!running || sought.has(id)) break
-              await eachMessage({ topic, partition, message, heartbeat: async () => {}, pause: pausePartition })
+              await eachMessage({ topic, partition, message, heartbeat, pause: pausePartition })
               resolved = next(message.offset)
               resolvedSinceCommit++
-              await commitIfNecessary([{ topic, partition, offset: resolved }])
-              if (isPaused()) break
+              if (commitDue()) await commitIfNecessary([{ topic, partition, offset: resolved }])
+              if (pauseCalls !== pauseCallsChecked) {
+                pauseCallsChecked = pauseCalls
+                if (isPaused()) break
+              }
             }
           } else {
             const last = batch.messages[batch.messages.length - 1]
@@ -346,7 +307,7 @@ function createConsumer ({
                   resolvedSinceCommit++
                 }
               },
-              heartbeat: async () => {},
+              heartbeat,
               pause: pausePartition,
               commitOffsetsIfNecessary: async (offsets) => {
                 if (offsets) return commitOffsets(offsets)

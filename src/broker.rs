@@ -17,6 +17,9 @@ pub struct BrokerOptions {
     pub cluster_id: Option<String>,
     pub num_partitions: Option<i32>,
     pub auto_create_topics: Option<bool>,
+    /// A directory to keep topics, records and committed offsets in (`log.dirs`); without one
+    /// everything stays in memory.
+    pub log_dir: Option<String>,
     /// Kafka broker properties by their server.properties names, values as strings.
     pub config: Option<HashMap<String, String>>,
 }
@@ -62,8 +65,15 @@ impl EmbeddedBroker {
 }
 
 fn config_from(options: BrokerOptions) -> Result<BrokerConfig> {
-    let properties: std::collections::BTreeMap<String, String> =
+    let mut properties: std::collections::BTreeMap<String, String> =
         options.config.unwrap_or_default().into_iter().collect();
+    if let Some(dir) = options.log_dir {
+        properties.insert("log.dirs".to_string(), dir);
+        // A log directory belongs to one cluster: an explicit id is checked against it.
+        if let Some(cluster_id) = &options.cluster_id {
+            properties.insert("cluster.id".to_string(), cluster_id.clone());
+        }
+    }
     let advertised = properties
         .get("advertised.listeners")
         .map(|value| advertised_listener(value))

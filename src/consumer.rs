@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferrokafka_client::consumer::{
-    AssignorKind, Batch, Consumer, ConsumerOptions, Event, GroupSettings, TopicPartition,
+    AssignorKind, Consumer, ConsumerOptions, Event, GroupSettings, TopicPartition,
 };
 use ferrokafka_client::retry::{retry, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::consumer_batch::{batch_to_js, JsBatch};
 use crate::failure::{connect_to_seeds, Failure};
 use crate::retry_settings::RetrySettings;
 
@@ -62,49 +63,6 @@ pub struct JsOffset {
 pub struct JsTopicPartition {
     pub topic: String,
     pub partition: i32,
-}
-
-/// kafkajs's `batchContext`.
-#[napi(object)]
-pub struct JsBatchContext {
-    pub first_offset: String,
-    pub first_timestamp: String,
-    pub partition_leader_epoch: i32,
-    pub in_transaction: bool,
-    pub is_control_batch: bool,
-    pub last_offset_delta: i32,
-    pub producer_id: String,
-    pub producer_epoch: i32,
-    pub first_sequence: i32,
-    pub max_timestamp: String,
-    pub timestamp_type: i32,
-    pub magic_byte: i32,
-}
-
-/// One message; headers come as parallel arrays (keys may repeat) and `context` indexes the
-/// batch's contexts.
-#[napi(object)]
-pub struct JsMessage {
-    pub offset: String,
-    pub timestamp: String,
-    pub attributes: i32,
-    pub key: Option<Buffer>,
-    pub value: Option<Buffer>,
-    pub header_keys: Vec<String>,
-    pub header_values: Vec<Option<Buffer>>,
-    pub context: u32,
-}
-
-/// A fetched batch.
-#[napi(object)]
-pub struct JsBatch {
-    pub topic: String,
-    pub partition: i32,
-    pub high_watermark: String,
-    pub fetched_offset: String,
-    pub next_offset: String,
-    pub contexts: Vec<JsBatchContext>,
-    pub messages: Vec<JsMessage>,
 }
 
 /// Partitions of one topic.
@@ -192,55 +150,6 @@ fn offsets_of(offsets: Vec<JsOffset>) -> Result<Vec<(TopicPartition, i64)>> {
         .into_iter()
         .map(|o| Ok(((o.topic, o.partition), offset_of(&o.offset)?)))
         .collect()
-}
-
-fn batch_to_js(batch: Batch) -> JsBatch {
-    JsBatch {
-        topic: batch.topic,
-        partition: batch.partition,
-        high_watermark: batch.high_watermark.to_string(),
-        fetched_offset: batch.fetched_offset.to_string(),
-        next_offset: batch.next_offset.to_string(),
-        contexts: batch
-            .contexts
-            .into_iter()
-            .map(|c| JsBatchContext {
-                first_offset: c.first_offset.to_string(),
-                first_timestamp: c.first_timestamp.to_string(),
-                partition_leader_epoch: c.partition_leader_epoch,
-                in_transaction: c.in_transaction,
-                is_control_batch: c.is_control_batch,
-                last_offset_delta: c.last_offset_delta,
-                producer_id: c.producer_id.to_string(),
-                producer_epoch: c.producer_epoch.into(),
-                first_sequence: c.first_sequence,
-                max_timestamp: c.max_timestamp.to_string(),
-                timestamp_type: c.timestamp_type.into(),
-                magic_byte: c.magic.into(),
-            })
-            .collect(),
-        messages: batch
-            .records
-            .into_iter()
-            .map(|r| {
-                let (header_keys, header_values) = r
-                    .headers
-                    .into_iter()
-                    .map(|(k, v)| (k, v.map(|v| Buffer::from(v.to_vec()))))
-                    .unzip();
-                JsMessage {
-                    offset: r.offset.to_string(),
-                    timestamp: r.timestamp.to_string(),
-                    attributes: r.attributes.into(),
-                    key: r.key.map(|k| Buffer::from(k.to_vec())),
-                    value: r.value.map(|v| Buffer::from(v.to_vec())),
-                    header_keys,
-                    header_values,
-                    context: r.context as u32,
-                }
-            })
-            .collect(),
-    }
 }
 
 fn event_to_js(event: Event) -> JsEvent {

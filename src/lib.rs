@@ -9,6 +9,7 @@ mod admin;
 mod broker;
 mod cli;
 mod consumer;
+mod consumer_batch;
 mod deliveries;
 mod failure;
 mod network_events;

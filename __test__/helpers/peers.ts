@@ -164,22 +164,30 @@ export type TargetName = (typeof TARGETS)[number]
 /** How long a test may take to start Apache Kafka (a JVM) on a busy 2-core machine. */
 const START_TIMEOUT_MS = 120_000
 
-/** Starts one of TARGETS with `numPartitions` for auto-created topics. */
-async function startTarget(name: TargetName, numPartitions = 1): Promise<ExternalBroker> {
-  if (name === 'Apache Kafka') return startApacheKafka([`num.partitions=${numPartitions}`])
-  const broker = await createBroker({ numPartitions })
+/** Starts one of TARGETS with `numPartitions` for auto-created topics and extra broker `properties`. */
+async function startTarget(name: TargetName, numPartitions = 1, properties: Record<string, string> = {}): Promise<ExternalBroker> {
+  if (name === 'Apache Kafka') {
+    const extra = Object.entries(properties).map(([key, value]) => `${key}=${value}`)
+    return startApacheKafka([`num.partitions=${numPartitions}`, ...extra])
+  }
+  const broker = await createBroker({ numPartitions, config: properties })
   return { name, brokers: broker.brokers, close: () => broker.close() }
 }
 
 /**
  * Declares `suite` once per target (`describe.each(TARGETS)`), each with its own broker whose
- * auto-created topics get `numPartitions`; `bootstrap()` gives the suite's bootstrap address. Every
- * target starts when the file loads, so Apache Kafka boots while the ferrokafka suite runs, and all
- * stop after the file's last test.
+ * auto-created topics get `numPartitions` (and which gets the broker `properties` given);
+ * `bootstrap()` gives the suite's bootstrap address. Every target starts when the file loads, so
+ * Apache Kafka boots while the ferrokafka suite runs, and all stop after the file's last test.
  */
-export function describeTargets(title: string, numPartitions: number, suite: (bootstrap: () => string) => void): void {
+export function describeTargets(
+  title: string,
+  numPartitions: number,
+  suite: (bootstrap: () => string) => void,
+  properties: Record<string, string> = {}
+): void {
   const started = new Map(TARGETS.map((name) => {
-    const broker = startTarget(name, numPartitions)
+    const broker = startTarget(name, numPartitions, properties)
     broker.catch(() => undefined)
     return [name, broker] as const
   }))

@@ -42,6 +42,11 @@ pub struct BrokerConfig {
     pub group_min_session_timeout_ms: i32,
     /// `group.max.session.timeout.ms`.
     pub group_max_session_timeout_ms: i32,
+    /// `transaction.max.timeout.ms`: the longest transaction timeout a producer may ask for.
+    pub transaction_max_timeout_ms: i32,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`: how often transactions
+    /// open past their timeout are looked for and aborted.
+    pub transaction_abort_interval_ms: u64,
     /// Every property given, by its Kafka name, reported by DescribeConfigs for the broker and
     /// used as the default of the matching topic configs (`log.retention.ms` -> `retention.ms`).
     pub properties: BTreeMap<String, String>,
@@ -62,6 +67,8 @@ impl Default for BrokerConfig {
             group_initial_rebalance_delay_ms: 0,
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,
+            transaction_max_timeout_ms: 900_000,
+            transaction_abort_interval_ms: 10_000,
             properties: BTreeMap::new(),
         }
     }
@@ -90,6 +97,12 @@ impl BrokerConfig {
                 }
                 "group.max.session.timeout.ms" => {
                     config.group_max_session_timeout_ms = parse(key, value)?
+                }
+                "transaction.max.timeout.ms" => {
+                    config.transaction_max_timeout_ms = parse_positive(key, value)?
+                }
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms" => {
+                    config.transaction_abort_interval_ms = parse_positive(key, value)?
                 }
                 _ => {}
             }
@@ -154,14 +167,25 @@ mod tests {
 
     #[test]
     fn reads_kafka_property_names() {
-        let props = [("node.id", "3"), ("num.partitions", "4"), ("x.y", "z")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let props = [
+            ("node.id", "3"),
+            ("num.partitions", "4"),
+            ("x.y", "z"),
+            ("transaction.max.timeout.ms", "60000"),
+            (
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                "500",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         let config = BrokerConfig::from_properties(props).unwrap();
         assert_eq!(config.node_id, 3);
         assert_eq!(config.num_partitions, 4);
         assert_eq!(config.property("x.y"), Some("z"));
+        assert_eq!(config.transaction_max_timeout_ms, 60_000);
+        assert_eq!(config.transaction_abort_interval_ms, 500);
     }
 
     #[test]

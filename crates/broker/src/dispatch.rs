@@ -96,6 +96,13 @@ routes! {
     IncrementalAlterConfigs => incremental_alter_configs,
     OffsetDelete => offset_delete,
     DescribeCluster => describe_cluster,
+    AddPartitionsToTxn => add_partitions_to_txn,
+    AddOffsetsToTxn => add_offsets_to_txn,
+    EndTxn => end_txn,
+    TxnOffsetCommit => txn_offset_commit,
+    DescribeProducers => describe_producers,
+    DescribeTransactions => describe_transactions,
+    ListTransactions => list_transactions,
 }
 
 /// The versions advertised for `key`. Produce is advertised from v0 because librdkafka before

@@ -1,8 +1,8 @@
-//! The broker's shared state: its settings, its topics and their partitions, the group
-//! coordinator, and the signal that wakes long-polling fetches when records arrive.
+//! The broker's shared state: its settings, its topics and their partitions, the group and
+//! transaction coordinators, the signal that wakes long-polling fetches when records arrive,
+//! and, for a broker with a log directory, the storage that topic changes are recorded in.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use kafka_protocol::error::ResponseError;
@@ -14,7 +14,9 @@ use crate::broker_config::{self, Layers};
 use crate::config::BrokerConfig;
 use crate::group::GroupCoordinator;
 use crate::log::PartitionLog;
+use crate::storage::{LogSettings, Storage, StorageError, TopicMeta, TopicRecord};
 use crate::topic_config;
+use crate::txn::{self, TxnCoordinator};
 
 /// The leader epoch of every partition: there is one replica and it never changes leader.
 pub const LEADER_EPOCH: i32 = 0;
@@ -33,18 +35,45 @@ pub struct Topic {
     pub id: Uuid,
     partitions: RwLock<Vec<Arc<Partition>>>,
     configs: RwLock<BTreeMap<String, String>>,
+    /// The log settings its partitions' segment files follow.
+    pub log_settings: Arc<LogSettings>,
+    storage: Option<Arc<Storage>>,
 }
 
 impl Topic {
-    fn new(name: String, partitions: i32, configs: BTreeMap<String, String>) -> Self {
+    fn new(
+        name: String,
+        partitions: i32,
+        configs: BTreeMap<String, String>,
+        storage: Option<Arc<Storage>>,
+    ) -> Self {
         let topic = Topic {
             name,
             id: Uuid::new_v4(),
             partitions: RwLock::new(Vec::new()),
             configs: RwLock::new(configs),
+            log_settings: Arc::default(),
+            storage,
         };
-        topic.grow_to(partitions);
+        topic.add_partitions(partitions);
         topic
+    }
+
+    /// The topic as the storage records it.
+    fn meta(&self) -> TopicMeta {
+        TopicMeta {
+            name: self.name.clone(),
+            id: self.id,
+            partitions: self.partition_count(),
+            configs: self.configs(),
+        }
+    }
+
+    /// Records a change of the topic in the storage, if there is one.
+    fn record(&self) {
+        if let Some(storage) = &self.storage {
+            let _ = storage.record_topic(TopicRecord::Topic(self.meta()));
+        }
     }
 
     /// Number of partitions.
@@ -66,14 +95,32 @@ impl Topic {
 
     /// Adds partitions until there are `count`.
     pub fn grow_to(&self, count: i32) {
+        if self.add_partitions(count) {
+            self.record();
+        }
+    }
+
+    /// Adds partitions until there are `count`; returns whether any were added.
+    fn add_partitions(&self, count: i32) -> bool {
         let mut partitions = self.partitions.write();
+        let before = partitions.len();
         while (partitions.len() as i32) < count {
             let index = partitions.len() as i32;
+            let log = match &self.storage {
+                Some(storage) => PartitionLog::on_disk(
+                    storage.new_log(&self.name, self.id, index, self.log_settings.clone()),
+                    0,
+                    0,
+                    txn::now_ms(),
+                ),
+                None => PartitionLog::default(),
+            };
             partitions.push(Arc::new(Partition {
                 index,
-                log: Mutex::new(PartitionLog::default()),
+                log: Mutex::new(log),
             }));
         }
+        partitions.len() > before
     }
 
     /// The topic's config overrides.
@@ -84,6 +131,10 @@ impl Topic {
     /// Replaces the topic's config overrides.
     pub fn set_configs(&self, configs: BTreeMap<String, String>) {
         *self.configs.write() = configs;
+        self.record();
+        if let Some(storage) = &self.storage {
+            storage.settings_changed.notify_one();
+        }
     }
 }
 
@@ -104,7 +155,9 @@ pub struct State {
     /// Signalled whenever records are appended anywhere.
     pub appended: Notify,
     pub groups: GroupCoordinator,
-    next_producer_id: AtomicI64,
+    pub txns: TxnCoordinator,
+    /// The log directory, when the broker keeps its logs on disk.
+    pub storage: Option<Arc<Storage>>,
 }
 
 /// The cluster-wide defaults a freshly formatted Kafka 4 cluster starts with: with eligible
@@ -128,6 +181,7 @@ fn config_min_isr(static_configs: &BTreeMap<String, String>) -> String {
 impl State {
     pub fn new(config: BrokerConfig, advertised_host: String, advertised_port: i32) -> Self {
         let groups = GroupCoordinator::new(&config);
+        let txns = TxnCoordinator::new(config.transaction_max_timeout_ms);
         let static_configs =
             broker_config::static_configs(&config, &advertised_host, advertised_port);
         State {
@@ -142,8 +196,75 @@ impl State {
             static_configs,
             appended: Notify::new(),
             groups,
-            next_producer_id: AtomicI64::new(0),
+            txns,
+            storage: None,
         }
+    }
+
+    /// A state whose topics, records and committed offsets live in `storage`: restores what
+    /// it holds, recovering partition logs as needed.
+    pub fn with_storage(
+        config: BrokerConfig,
+        advertised_host: String,
+        advertised_port: i32,
+        storage: Arc<Storage>,
+    ) -> Result<Self, StorageError> {
+        let mut state = State::new(config, advertised_host, advertised_port);
+        let metas = storage.topics();
+        storage.sweep(&metas)?;
+        let mut topics = BTreeMap::new();
+        for meta in metas {
+            let topic = Topic {
+                name: meta.name.clone(),
+                id: meta.id,
+                partitions: RwLock::new(Vec::new()),
+                configs: RwLock::new(meta.configs.clone()),
+                log_settings: Arc::default(),
+                storage: Some(storage.clone()),
+            };
+            state.refresh_log_settings(&topic);
+            let mut partitions = Vec::new();
+            for index in 0..meta.partitions {
+                let (disk, opened) =
+                    storage.open_log(&meta.name, meta.id, index, topic.log_settings.clone())?;
+                partitions.push(Arc::new(Partition {
+                    index,
+                    log: Mutex::new(PartitionLog::on_disk(
+                        disk,
+                        opened.log_start,
+                        opened.next_offset,
+                        txn::now_ms(),
+                    )),
+                }));
+            }
+            for partition in &partitions {
+                if let Some(last) = partition
+                    .log
+                    .lock()
+                    .producers()
+                    .entries()
+                    .map(|(id, _)| id)
+                    .max()
+                {
+                    state.txns.skip_producer_ids_through(last);
+                }
+            }
+            *topic.partitions.write() = partitions;
+            topics.insert(meta.name, Arc::new(topic));
+        }
+        state.topics = RwLock::new(topics);
+        state
+            .groups
+            .restore(storage.group_offsets(), storage.clone());
+        state.storage = Some(storage);
+        Ok(state)
+    }
+
+    /// Re-reads a topic's log settings from its configs and the broker's.
+    pub fn refresh_log_settings(&self, topic: &Topic) {
+        topic
+            .log_settings
+            .update(|name| self.topic_config(topic, name));
     }
 
     /// The topic called `name`, if it exists.
@@ -176,7 +297,18 @@ impl State {
                 format!("Topic '{name}' already exists."),
             ));
         }
-        let topic = Arc::new(Topic::new(name.to_string(), partitions, configs));
+        let topic = Arc::new(Topic::new(
+            name.to_string(),
+            partitions,
+            configs,
+            self.storage.clone(),
+        ));
+        self.refresh_log_settings(&topic);
+        if let Some(storage) = &self.storage {
+            storage
+                .record_topic(TopicRecord::Topic(topic.meta()))
+                .map_err(|e| (e.response_error(), e.to_string()))?;
+        }
         topics.insert(name.to_string(), topic.clone());
         Ok(topic)
     }
@@ -222,15 +354,16 @@ impl State {
     /// Deletes a topic and the group offsets committed for it, returning it if it existed.
     pub fn delete_topic(&self, name: &str) -> Option<Arc<Topic>> {
         let deleted = self.topics.write().remove(name);
-        if deleted.is_some() {
+        if let Some(topic) = &deleted {
+            if let Some(storage) = &self.storage {
+                let _ = storage.record_topic(TopicRecord::Removed {
+                    name: name.to_string(),
+                });
+                storage.remove_topic_dirs(name, topic.partition_count());
+            }
             self.groups.forget_topic(name);
         }
         deleted
-    }
-
-    /// A new producer id.
-    pub fn next_producer_id(&self) -> i64 {
-        self.next_producer_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The effective value of a topic config for `topic`.

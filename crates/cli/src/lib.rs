@@ -1,13 +1,19 @@
-//! ferrokafka-cli: Kafka's scripts (`kafka-server-start.sh`, ...) as subcommands of one
-//! `ferrokafka` program, shared by the standalone binary and the npm package's bin scripts.
+//! ferrokafka-cli: Kafka's scripts (`kafka-server-start.sh`, `kafka-topics.sh`, ...) as
+//! subcommands of one `ferrokafka` program, shared by the standalone binary and the npm
+//! package's bin scripts. Each subcommand takes the flags of the Kafka script it stands for.
 
+mod connect;
+mod console_consumer;
+mod console_producer;
+mod consumer_groups;
 mod properties;
 mod server_start;
-
-use std::sync::Arc;
+mod stop;
+mod topics;
 
 use clap::{Parser, Subcommand};
-use tokio::sync::Notify;
+
+pub use stop::StopOn;
 
 /// Kafka's command-line tools.
 #[derive(Debug, Parser)]
@@ -25,20 +31,30 @@ struct Cli {
 enum Command {
     /// Start a broker in the foreground, like kafka-server-start.sh.
     ServerStart(server_start::Args),
+    /// Create, list, describe, alter and delete topics, like kafka-topics.sh.
+    Topics(topics::Args),
+    /// Send standard input's lines to a topic, like kafka-console-producer.sh.
+    ConsoleProducer(console_producer::Args),
+    /// Print a topic's messages, like kafka-console-consumer.sh.
+    ConsoleConsumer(console_consumer::Args),
+    /// List, describe and delete consumer groups, like kafka-consumer-groups.sh.
+    ConsumerGroups(consumer_groups::Args),
 }
 
-/// What ends a long-running command such as `server-start`.
-#[derive(Debug, Clone)]
-pub enum StopOn {
-    /// Ctrl-C or SIGTERM, caught by the command itself (the standalone binary).
-    Signals,
-    /// A notification from the host; used inside Node, which owns the process's signals.
-    Notified(Arc<Notify>),
-}
+/// The subcommand each of Kafka's scripts stands for, by script name (without `.sh`).
+pub const SCRIPTS: &[(&str, &str)] = &[
+    ("kafka-server-start", "server-start"),
+    ("kafka-topics", "topics"),
+    ("kafka-console-producer", "console-producer"),
+    ("kafka-console-consumer", "console-consumer"),
+    ("kafka-consumer-groups", "consumer-groups"),
+];
 
 /// Runs the tool named by `args` (`args[0]` is the program name) and returns its exit code.
+/// A program named after one of Kafka's scripts (`kafka-topics.sh`, ...) runs that script's
+/// subcommand.
 pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(normalise(args)) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -47,5 +63,72 @@ pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
     };
     match cli.command {
         Command::ServerStart(args) => server_start::run(args, stop),
+        Command::Topics(args) => topics::run(args),
+        Command::ConsoleProducer(args) => console_producer::run(args, stop),
+        Command::ConsoleConsumer(args) => console_consumer::run(args, stop),
+        Command::ConsumerGroups(args) => consumer_groups::run(args),
+    }
+}
+
+/// Kafka's script names become subcommands.
+fn normalise(mut args: Vec<String>) -> Vec<String> {
+    let program = args
+        .first()
+        .map(|p| {
+            let base = p.rsplit(['/', '\\']).next().unwrap_or(p);
+            base.strip_suffix(".sh").unwrap_or(base).to_string()
+        })
+        .unwrap_or_default();
+    if let Some((_, subcommand)) = SCRIPTS.iter().find(|(script, _)| *script == program) {
+        args.insert(1, subcommand.to_string());
+    }
+    args
+}
+
+/// The runtime a tool's client runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_names_pick_the_subcommand() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            normalise(args(&["/usr/bin/kafka-topics.sh", "--list"])),
+            args(&["/usr/bin/kafka-topics.sh", "topics", "--list"])
+        );
+        assert_eq!(
+            normalise(args(&["ferrokafka", "topics"])),
+            args(&["ferrokafka", "topics"])
+        );
+    }
+
+    #[test]
+    fn topics_takes_kafkas_flags() {
+        let cli = Cli::try_parse_from([
+            "ferrokafka",
+            "topics",
+            "--bootstrap-server",
+            "localhost:9092",
+            "--create",
+            "--topic",
+            "t1",
+            "--partitions",
+            "1",
+            "--replication-factor",
+            "1",
+            "--config",
+            "retention.ms=1",
+        ]);
+        assert!(cli.is_ok(), "{cli:?}");
+        assert!(Cli::try_parse_from(["ferrokafka", "topics", "--no-such-flag"]).is_err());
     }
 }

@@ -74,36 +74,17 @@ fn start(args: Args, stop: StopOn) -> Result<(), String> {
     runtime.block_on(async {
         let broker = Broker::start(config)
             .await
-            .map_err(|e| format!("cannot listen on {listener}: {e}"))?;
+            .map_err(|e| format!("cannot start the broker: {e}"))?;
         println!(
             "[KafkaServer id={}] started: listening on {} (cluster id {})",
             broker.state().config.node_id,
             broker.bootstrap(),
             broker.state().config.cluster_id
         );
-        match stop {
-            StopOn::Signals => signalled().await,
-            StopOn::Notified(notify) => notify.notified().await,
-        }
+        stop.wait().await;
         broker.shutdown().await;
         Ok(())
     })
-}
-
-/// Resolves on Ctrl-C or SIGTERM (what kafka-server-stop sends).
-async fn signalled() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Splits the first listener of a `listeners` value (`PLAINTEXT://host:port,...`) into its host

@@ -120,6 +120,18 @@ pub struct CommitRequest {
     pub offsets: Vec<CommitPartition>,
 }
 
+/// A TxnOffsetCommit request, with only the partitions of existing topics.
+#[derive(Debug, Clone)]
+pub struct TxnCommitRequest {
+    pub group_id: String,
+    pub producer_id: i64,
+    /// -1 when the producer sent no consumer group metadata (TxnOffsetCommit v0-v2).
+    pub generation_id: i32,
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    pub offsets: Vec<CommitPartition>,
+}
+
 /// One partition's offset to commit.
 #[derive(Debug, Clone)]
 pub struct CommitPartition {
@@ -139,6 +151,8 @@ pub struct FetchedOffset {
     /// -1 when unknown.
     pub leader_epoch: i32,
     pub metadata: String,
+    /// UNSTABLE_OFFSET_COMMIT when a stable offset was asked for and a transaction holds one.
+    pub error: Option<ResponseError>,
 }
 
 /// Per topic, each partition's result (`None` for success).

@@ -85,6 +85,8 @@ pub struct Group {
     pub subscribed_topics: Option<HashSet<String>>,
     /// Committed offsets by topic and partition.
     pub offsets: BTreeMap<String, BTreeMap<i32, Committed>>,
+    /// Offsets committed inside transactions not yet ended, by producer id.
+    pub pending_txn_offsets: BTreeMap<i64, BTreeMap<(String, i32), Committed>>,
 }
 
 impl Group {
@@ -106,6 +108,7 @@ impl Group {
             sync_timer: None,
             subscribed_topics: None,
             offsets: BTreeMap::new(),
+            pending_txn_offsets: BTreeMap::new(),
         }
     }
 

@@ -14,11 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::{
     CommitRequest, DescribedGroup, FetchTopics, FetchedOffset, JoinOutcome, JoinRequest,
-    ListedGroup, MemberIdentity, PartitionResults, SyncOutcome, SyncRequest,
+    ListedGroup, MemberIdentity, PartitionResults, SyncOutcome, SyncRequest, TxnCommitRequest,
 };
 use super::classic::{Env, Group, GroupState};
-use super::offsets::no_offset;
+use super::offsets::{no_offset, restored_groups, OffsetJournal};
 use crate::config::BrokerConfig;
+use crate::storage::{GroupOffsets, Storage};
 
 /// The group type every group here has, as ListGroups v5+ reports it.
 pub const CLASSIC_GROUP_TYPE: &str = "classic";
@@ -31,6 +32,7 @@ struct Inner {
     max_session_timeout_ms: i32,
     /// Signalled when a timer may have been set earlier than the one the timer task awaits.
     timers_changed: Notify,
+    journal: OffsetJournal,
 }
 
 /// All consumer groups of the broker. Cheap to clone.
@@ -49,8 +51,19 @@ impl GroupCoordinator {
                 min_session_timeout_ms: config.group_min_session_timeout_ms,
                 max_session_timeout_ms: config.group_max_session_timeout_ms,
                 timers_changed: Notify::new(),
+                journal: OffsetJournal::default(),
             }),
         }
+    }
+
+    /// Brings back the groups a log directory kept offsets for, and records every later change
+    /// to offsets there.
+    pub fn restore(&self, offsets: GroupOffsets, storage: Arc<Storage>) {
+        let mut groups = self.inner.groups.lock();
+        for group in restored_groups(offsets) {
+            groups.insert(group.id.clone(), group);
+        }
+        self.inner.journal.attach(storage);
     }
 
     fn env(&self) -> Env {
@@ -161,8 +174,44 @@ impl GroupCoordinator {
             }
             Entry::Vacant(_) => return Err(ResponseError::IllegalGeneration),
         };
-        group.commit(
+        let partitions: Vec<(String, i32)> = request
+            .offsets
+            .iter()
+            .map(|p| (p.topic.clone(), p.partition))
+            .collect();
+        let mut results = group.commit(
             &env,
+            &request.member_id,
+            request.instance_id.as_deref(),
+            request.generation_id,
+            request.offsets,
+        )?;
+        self.inner
+            .journal
+            .committed(group, &partitions, &mut results);
+        Ok(results)
+    }
+
+    /// TxnOffsetCommit: holds the offsets until the producer's transaction ends; one result per
+    /// partition, or an error for every partition. A missing group is created for a commit
+    /// without a generation.
+    pub fn txn_commit(
+        &self,
+        request: TxnCommitRequest,
+    ) -> Result<Vec<Option<ResponseError>>, ResponseError> {
+        if request.group_id.is_empty() {
+            return Err(ResponseError::InvalidGroupId);
+        }
+        let mut groups = self.inner.groups.lock();
+        let group = match groups.entry(request.group_id.clone()) {
+            Entry::Occupied(group) => group.into_mut(),
+            Entry::Vacant(slot) if request.generation_id < 0 => {
+                slot.insert(Group::new(&request.group_id))
+            }
+            Entry::Vacant(_) => return Err(ResponseError::IllegalGeneration),
+        };
+        group.txn_commit(
+            request.producer_id,
             &request.member_id,
             request.instance_id.as_deref(),
             request.generation_id,
@@ -170,16 +219,54 @@ impl GroupCoordinator {
         )
     }
 
+    /// Applies (commit) or drops (abort) the offsets a producer's transaction held for `groups`,
+    /// recording the applied ones as ordinary commits are.
+    pub fn end_txn(&self, producer_id: i64, groups: &[String], commit: bool) {
+        let mut all = self.inner.groups.lock();
+        for group_id in groups {
+            let Some(group) = all.get_mut(group_id) else {
+                continue;
+            };
+            let partitions = group.end_txn(producer_id, commit);
+            let mut results = vec![None; partitions.len()];
+            self.inner
+                .journal
+                .committed(group, &partitions, &mut results);
+            for ((topic, partition), error) in partitions.iter().zip(&results) {
+                if let Some(error) = error {
+                    tracing::warn!(
+                        group = group_id,
+                        topic,
+                        partition,
+                        %error,
+                        "a transaction's committed offset was not recorded"
+                    );
+                }
+            }
+        }
+    }
+
     /// OffsetFetch for one group: the asked partitions (-1 where nothing is committed), or with
-    /// `None` every committed partition.
+    /// `None` every committed partition. With `require_stable`, a partition an open
+    /// transaction holds an offset for answers UNSTABLE_OFFSET_COMMIT.
     pub fn fetch_offsets(
         &self,
         group_id: &str,
         topics: FetchTopics,
+        require_stable: bool,
     ) -> Vec<(String, Vec<FetchedOffset>)> {
         let groups = self.inner.groups.lock();
         let group = groups.get(group_id);
-        match topics {
+        let stable = |topic: &str, offset: FetchedOffset| match group {
+            Some(g) if require_stable && g.has_pending_txn_offset(topic, offset.partition) => {
+                FetchedOffset {
+                    error: Some(ResponseError::UnstableOffsetCommit),
+                    ..no_offset(offset.partition)
+                }
+            }
+            _ => offset,
+        };
+        let fetched = match topics {
             None => group.map(Group::fetch_all).unwrap_or_default(),
             Some(topics) => topics
                 .into_iter()
@@ -191,7 +278,14 @@ impl GroupCoordinator {
                     (topic, offsets)
                 })
                 .collect(),
-        }
+        };
+        fetched
+            .into_iter()
+            .map(|(topic, offsets)| {
+                let offsets = offsets.into_iter().map(|o| stable(&topic, o)).collect();
+                (topic, offsets)
+            })
+            .collect()
     }
 
     /// DescribeGroups for one group.
@@ -243,6 +337,7 @@ impl GroupCoordinator {
                     }
                     Some(_) => {
                         groups.remove(id);
+                        self.inner.journal.group_deleted(id);
                         None
                     }
                 };
@@ -254,9 +349,14 @@ impl GroupCoordinator {
     /// Drops every group's committed offsets of a deleted topic, as Kafka does when a topic is
     /// deleted.
     pub fn forget_topic(&self, topic: &str) {
-        for group in self.inner.groups.lock().values_mut() {
+        let mut groups = self.inner.groups.lock();
+        for group in groups.values_mut() {
             group.offsets.remove(topic);
+            for pending in group.pending_txn_offsets.values_mut() {
+                pending.retain(|(t, _), _| t != topic);
+            }
         }
+        self.inner.journal.topic_deleted(topic);
     }
 
     /// OffsetDelete: per partition results, or an error for the whole request.
@@ -265,10 +365,13 @@ impl GroupCoordinator {
         group_id: &str,
         topics: Vec<(String, Vec<i32>)>,
     ) -> Result<PartitionResults, ResponseError> {
-        match self.inner.groups.lock().get_mut(group_id) {
-            Some(group) => group.delete_offsets(topics),
-            None => Err(ResponseError::GroupIdNotFound),
-        }
+        let mut groups = self.inner.groups.lock();
+        let results = match groups.get_mut(group_id) {
+            Some(group) => group.delete_offsets(topics)?,
+            None => return Err(ResponseError::GroupIdNotFound),
+        };
+        self.inner.journal.deleted(group_id, &results);
+        Ok(results)
     }
 
     /// Expires sessions and completes rebalances on time until `shutdown`.

@@ -1,11 +1,15 @@
 //! A group's committed offsets: who may commit (members of the current generation, or anyone
 //! with generation -1 while the group is Empty), what OffsetFetch reports, and OffsetDelete.
-//! Offsets belong to the group and outlive its members.
+//! Offsets belong to the group and outlive its members; with a log directory they outlive the
+//! broker too ([`OffsetJournal`]).
+
+use std::sync::{Arc, OnceLock};
 
 use kafka_protocol::error::ResponseError;
 
 use super::api::{CommitPartition, FetchedOffset, PartitionResults};
 use super::classic::{Env, Group, GroupState};
+use crate::storage::{GroupOffsets, OffsetMeta, OffsetRecord, Storage};
 
 /// The longest commit metadata accepted (`offset.metadata.max.bytes`), in UTF-16 units as Java
 /// counts string length.
@@ -90,6 +94,7 @@ impl Group {
                 offset: c.offset,
                 leader_epoch: c.leader_epoch,
                 metadata: c.metadata.clone(),
+                error: None,
             },
             None => no_offset(partition),
         }
@@ -147,5 +152,108 @@ pub fn no_offset(partition: i32) -> FetchedOffset {
         offset: -1,
         leader_epoch: -1,
         metadata: String::new(),
+        error: None,
     }
+}
+
+/// Where a broker with a log directory records every change to committed offsets, before the
+/// request that made it is answered; a broker without one keeps them in memory only.
+#[derive(Debug, Default)]
+pub struct OffsetJournal(OnceLock<Arc<Storage>>);
+
+impl OffsetJournal {
+    /// Starts recording into `storage`.
+    pub fn attach(&self, storage: Arc<Storage>) {
+        let _ = self.0.set(storage);
+    }
+
+    fn record(&self, record: OffsetRecord) -> Result<(), ResponseError> {
+        match self.0.get() {
+            Some(storage) => storage
+                .record_offsets(record)
+                .map_err(|e| e.response_error()),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the partitions `results` says were committed; a partition whose change could not
+    /// be recorded gets the storage error instead.
+    pub fn committed(
+        &self,
+        group: &Group,
+        partitions: &[(String, i32)],
+        results: &mut [Option<ResponseError>],
+    ) {
+        for ((topic, partition), result) in partitions.iter().zip(results.iter_mut()) {
+            let Some(committed) = group.offsets.get(topic).and_then(|t| t.get(partition)) else {
+                continue;
+            };
+            if result.is_none() {
+                *result = self
+                    .record(OffsetRecord::Commit {
+                        group: group.id.clone(),
+                        topic: topic.clone(),
+                        partition: *partition,
+                        committed: OffsetMeta {
+                            offset: committed.offset,
+                            leader_epoch: committed.leader_epoch,
+                            metadata: committed.metadata.clone(),
+                        },
+                    })
+                    .err();
+            }
+        }
+    }
+
+    /// Records the partitions OffsetDelete removed.
+    pub fn deleted(&self, group_id: &str, results: &PartitionResults) {
+        for (topic, partitions) in results {
+            for (partition, _) in partitions.iter().filter(|(_, error)| error.is_none()) {
+                let _ = self.record(OffsetRecord::Delete {
+                    group: group_id.to_string(),
+                    topic: topic.clone(),
+                    partition: *partition,
+                });
+            }
+        }
+    }
+
+    /// Records a deleted group.
+    pub fn group_deleted(&self, group_id: &str) {
+        let _ = self.record(OffsetRecord::DeleteGroup {
+            group: group_id.to_string(),
+        });
+    }
+
+    /// Records that a deleted topic's offsets were dropped.
+    pub fn topic_deleted(&self, topic: &str) {
+        let _ = self.record(OffsetRecord::DeleteTopic {
+            topic: topic.to_string(),
+        });
+    }
+}
+
+/// Groups holding the offsets a log directory kept: Empty, with nothing but their offsets.
+pub fn restored_groups(offsets: GroupOffsets) -> impl Iterator<Item = Group> {
+    offsets.into_iter().map(|(id, topics)| {
+        let mut group = Group::new(&id);
+        group.offsets = topics
+            .into_iter()
+            .map(|(topic, partitions)| {
+                let partitions = partitions
+                    .into_iter()
+                    .map(|(p, c)| {
+                        let committed = Committed {
+                            offset: c.offset,
+                            leader_epoch: c.leader_epoch,
+                            metadata: c.metadata,
+                        };
+                        (p, committed)
+                    })
+                    .collect();
+                (topic, partitions)
+            })
+            .collect();
+        group
+    })
 }

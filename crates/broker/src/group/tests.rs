@@ -276,7 +276,7 @@ async fn a_silent_member_expires_and_the_offsets_stay() {
         h.groups.heartbeat("g", &member(&a), 1),
         Some(ResponseError::UnknownMemberId)
     );
-    let offsets = h.groups.fetch_offsets("g", None);
+    let offsets = h.groups.fetch_offsets("g", None, false);
     assert_eq!(offsets.len(), 1);
     assert_eq!(offsets[0].0, "t");
     assert_eq!(
@@ -431,7 +431,7 @@ async fn offset_commits_follow_the_generation_rules() {
     assert_eq!(h.groups.describe("simple").state, "Empty");
     let fetched = h
         .groups
-        .fetch_offsets("simple", Some(vec![("t".into(), vec![0, 1])]));
+        .fetch_offsets("simple", Some(vec![("t".into(), vec![0, 1])]), false);
     assert_eq!(
         (fetched[0].1[0].offset, fetched[0].1[0].metadata.as_str()),
         (42, "m")
@@ -497,7 +497,7 @@ async fn offsets_of_subscribed_topics_cannot_be_deleted() {
     assert_eq!(deleted[1].1, vec![(0, None)]);
     let left: Vec<String> = h
         .groups
-        .fetch_offsets("g", None)
+        .fetch_offsets("g", None, false)
         .into_iter()
         .map(|(t, _)| t)
         .collect();
@@ -534,7 +534,7 @@ async fn groups_are_listed_and_only_empty_ones_deleted() {
             ("none".to_string(), Some(ResponseError::GroupIdNotFound)),
         ]
     );
-    assert_eq!(h.groups.fetch_offsets("idle", None), vec![]);
+    assert_eq!(h.groups.fetch_offsets("idle", None, false), vec![]);
     assert!(!h.groups.describe("idle").found);
 
     assert_eq!(
@@ -553,7 +553,7 @@ async fn a_deleted_topic_takes_its_committed_offsets_with_it() {
     let h = harness(0);
     assert_eq!(h.groups.commit(commit("g", "", -1, None)), Ok(vec![None]));
     h.groups.forget_topic("other");
-    assert_eq!(h.groups.fetch_offsets("g", None)[0].1[0].offset, 42);
+    assert_eq!(h.groups.fetch_offsets("g", None, false)[0].1[0].offset, 42);
     h.groups.forget_topic("t");
-    assert!(h.groups.fetch_offsets("g", None).is_empty());
+    assert!(h.groups.fetch_offsets("g", None, false).is_empty());
 }

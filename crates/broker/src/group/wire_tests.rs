@@ -3,9 +3,8 @@
 //! the fields a client reads.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use ferrokafka_wire::versions::message_versions;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
@@ -21,10 +20,10 @@ use kafka_protocol::messages::offset_fetch_request::{
 };
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 
 use crate::config::BrokerConfig;
-use crate::dispatch;
+use crate::handlers::test_support::call;
 use crate::state::State;
 
 fn text(s: &str) -> StrBytes {
@@ -34,39 +33,6 @@ fn text(s: &str) -> StrBytes {
 fn versions(key: ApiKey) -> impl Iterator<Item = i16> {
     let range = message_versions(key).unwrap();
     range.min..=range.max
-}
-
-/// Sends `request` at `version` through the dispatcher and decodes the answer.
-async fn call<Req: Encodable, Resp: Decodable + HeaderVersion>(
-    state: &State,
-    key: ApiKey,
-    version: i16,
-    request: &Req,
-) -> Resp {
-    let header = RequestHeader::default()
-        .with_request_api_key(key as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(7)
-        .with_client_id(Some(text("wire-test")));
-    let mut frame = BytesMut::new();
-    header
-        .encode(&mut frame, key.request_header_version(version))
-        .unwrap();
-    request.encode(&mut frame, version).unwrap();
-    let peer: SocketAddr = "127.0.0.1:5555".parse().unwrap();
-    let response = dispatch::handle(state, peer, frame.freeze())
-        .await
-        .unwrap_or_else(|e| panic!("{key:?} v{version}: {e}"))
-        .expect("a response");
-    let mut body: Bytes = response.freeze();
-    let length = body.get_u32() as usize;
-    assert_eq!(length, body.remaining());
-    let header = ResponseHeader::decode(&mut body, Resp::header_version(version)).unwrap();
-    assert_eq!(header.correlation_id, 7);
-    let decoded =
-        Resp::decode(&mut body, version).unwrap_or_else(|e| panic!("{key:?} v{version}: {e}"));
-    assert_eq!(body.remaining(), 0, "{key:?} v{version} left bytes unread");
-    decoded
 }
 
 fn state() -> State {
@@ -357,7 +323,7 @@ async fn coordinator_and_admin_apis_answer_at_every_version() {
             ),
             (0, 0)
         );
-        assert_eq!(state.groups.fetch_offsets("offsets-2", None), vec![]);
+        assert_eq!(state.groups.fetch_offsets("offsets-2", None, false), vec![]);
     }
     for version in versions(ApiKey::DeleteGroups) {
         let group = format!("offsets-{}", version + 3);

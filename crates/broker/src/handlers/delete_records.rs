@@ -1,6 +1,7 @@
 //! DeleteRecords: moves each partition's log start offset forward (offset -1 means the high
 //! watermark) and reports the new low watermark; offsets beyond the high watermark are
-//! OFFSET_OUT_OF_RANGE.
+//! OFFSET_OUT_OF_RANGE. On a broker with a log directory the response waits until the new log
+//! start offsets are checkpointed.
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::delete_records_response::{
@@ -14,7 +15,8 @@ use crate::dispatch::Ctx;
 const HIGH_WATERMARK: i64 = -1;
 
 pub async fn handle(ctx: &Ctx<'_>, request: DeleteRecordsRequest) -> DeleteRecordsResponse {
-    let topics = request
+    let flush_mark = ctx.state.storage.as_ref().map(|s| s.mark());
+    let mut topics: Vec<DeleteRecordsTopicResult> = request
         .topics
         .into_iter()
         .map(|wanted| {
@@ -51,6 +53,18 @@ pub async fn handle(ctx: &Ctx<'_>, request: DeleteRecordsRequest) -> DeleteRecor
                 .with_partitions(partitions)
         })
         .collect();
+    if let (Some(storage), Some(mark)) = (&ctx.state.storage, flush_mark) {
+        if let Err(failed) = storage.flushed_since(mark).await {
+            for partition in topics
+                .iter_mut()
+                .flat_map(|t| t.partitions.iter_mut())
+                .filter(|p| p.error_code == 0)
+            {
+                partition.error_code = failed.response_error().code();
+                partition.low_watermark = -1;
+            }
+        }
+    }
     DeleteRecordsResponse::default().with_topics(topics)
 }
 
@@ -123,13 +137,15 @@ mod tests {
                 .unwrap()
                 .log
                 .lock()
-                .append(&batches, 0, None);
+                .append(&batches, 0, None, &mut |_, _| Ok(()))
+                .unwrap();
             topic
                 .partition(1)
                 .unwrap()
                 .log
                 .lock()
-                .append(&batches, 0, None);
+                .append(&batches, 0, None, &mut |_, _| Ok(()))
+                .unwrap();
             let response = handle(
                 &ctx_at(&state, version),
                 request("t", &[(0, 2), (1, -1), (2, 0)]),

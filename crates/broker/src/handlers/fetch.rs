@@ -1,15 +1,19 @@
 //! Fetch: serves stored batches from the requested offsets, long-polling up to `max_wait_ms`
 //! until `min_bytes` are available. Sessions are not kept (session id 0 in every response, a
 //! full fetch every time), which KIP-227 allows. Total `max_bytes` and `partition_max_bytes`
-//! are soft for the first batch returned (KIP-74).
+//! are soft for the first batch returned (KIP-74). read_committed (isolation level 1) fetches
+//! read only up to the last stable offset and get the aborted transactions of the range
+//! returned, so the client can drop their records; every fetch reports the last stable offset.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_protocol::error::ResponseError;
-use kafka_protocol::messages::fetch_request::FetchTopic;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse};
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId};
 use tokio::time::Instant;
 
 use crate::dispatch::Ctx;
@@ -52,26 +56,15 @@ fn read_all(ctx: &Ctx<'_>, request: &FetchRequest) -> (Vec<FetchableTopicRespons
                 .partitions
                 .iter()
                 .map(|p| {
-                    let data = read_partition(
-                        ctx,
-                        wanted,
-                        p.partition,
-                        p.fetch_offset,
-                        p.partition_max_bytes,
-                        remaining,
-                        total == 0,
-                    );
+                    let data =
+                        read_partition(ctx, wanted, p, remaining, total == 0, read_committed);
                     if data.error_code != 0 {
                         errors = true;
                     }
                     let len = data.records.as_ref().map_or(0, Bytes::len);
                     total += len;
                     remaining = remaining.saturating_sub(len);
-                    if !read_committed {
-                        data.with_aborted_transactions(None)
-                    } else {
-                        data
-                    }
+                    data
                 })
                 .collect();
             FetchableTopicResponse::default()
@@ -86,13 +79,15 @@ fn read_all(ctx: &Ctx<'_>, request: &FetchRequest) -> (Vec<FetchableTopicRespons
 fn read_partition(
     ctx: &Ctx<'_>,
     wanted: &FetchTopic,
-    index: i32,
-    offset: i64,
-    partition_max_bytes: i32,
+    requested: &FetchPartition,
     remaining: usize,
     first: bool,
+    read_committed: bool,
 ) -> PartitionData {
-    let response = PartitionData::default().with_partition_index(index);
+    let (index, offset) = (requested.partition, requested.fetch_offset);
+    let response = PartitionData::default()
+        .with_partition_index(index)
+        .with_aborted_transactions(read_committed.then(Vec::new));
     let topic = if ctx.version >= 13 {
         ctx.state.topic_by_id(wanted.topic_id)
     } else {
@@ -114,13 +109,33 @@ fn read_partition(
             .with_high_watermark(-1);
     };
     let log = partition.log.lock();
-    let limit = (partition_max_bytes.max(0) as usize).min(remaining);
+    let limit = (requested.partition_max_bytes.max(0) as usize).min(remaining);
+    let stable = log.last_stable_offset();
     let response = response
         .with_high_watermark(log.high_watermark())
-        .with_last_stable_offset(log.high_watermark())
+        .with_last_stable_offset(stable)
         .with_log_start_offset(log.log_start_offset());
-    match log.read(offset, limit, first) {
-        Ok(records) => response.with_records(Some(records)),
+    let max_offset = if read_committed {
+        stable
+    } else {
+        log.high_watermark()
+    };
+    match log.read_below(offset, limit, first, max_offset) {
+        Ok(read) if read_committed => {
+            let aborted = log
+                .aborted_between(offset, read.end_offset)
+                .into_iter()
+                .map(|t| {
+                    AbortedTransaction::default()
+                        .with_producer_id(ProducerId(t.producer_id))
+                        .with_first_offset(t.first_offset)
+                })
+                .collect();
+            response
+                .with_records(Some(read.records))
+                .with_aborted_transactions(Some(aborted))
+        }
+        Ok(read) => response.with_records(Some(read.records)),
         Err(_) => response.with_error_code(ResponseError::OffsetOutOfRange.code()),
     }
 }

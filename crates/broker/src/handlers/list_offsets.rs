@@ -1,5 +1,7 @@
 //! ListOffsets: the offset for a timestamp, or for the special timestamps -1 (latest), -2
-//! (earliest), -3 (the record with the largest timestamp) and -4 (earliest local).
+//! (earliest), -3 (the record with the largest timestamp) and -4 (earliest local). For
+//! read_committed (isolation level 1, v2+) the latest offset is the last stable offset and a
+//! timestamp lookup finds only offsets below it, as on Kafka.
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::list_offsets_response::{
@@ -16,6 +18,7 @@ const MAX_TIMESTAMP: i64 = -3;
 const EARLIEST_LOCAL: i64 = -4;
 
 pub async fn handle(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+    let read_committed = ctx.version >= 2 && request.isolation_level == 1;
     let topics = request
         .topics
         .into_iter()
@@ -34,12 +37,21 @@ pub async fn handle(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsRe
                             .with_error_code(ResponseError::UnknownTopicOrPartition.code());
                     };
                     let log = partition.log.lock();
+                    let fetchable = if read_committed {
+                        log.last_stable_offset()
+                    } else {
+                        log.high_watermark()
+                    };
                     let found = match p.timestamp {
-                        LATEST => Some((log.high_watermark(), -1)),
+                        LATEST => Some((fetchable, -1)),
                         EARLIEST | EARLIEST_LOCAL => Some((log.log_start_offset(), -1)),
-                        MAX_TIMESTAMP => log.max_timestamp_offset(),
+                        MAX_TIMESTAMP => log
+                            .max_timestamp_offset()
+                            .filter(|(offset, _)| *offset < fetchable),
                         ts if ts < 0 => None,
-                        ts => log.offset_for_timestamp(ts),
+                        ts => log
+                            .offset_for_timestamp(ts)
+                            .filter(|(offset, _)| *offset < fetchable),
                     };
                     let (offset, timestamp) = found.unwrap_or((-1, -1));
                     let response = response.with_offset(offset).with_timestamp(timestamp);

@@ -1,6 +1,7 @@
 //! OffsetFetch v1-v9: committed offsets of one group (v1-v7) or several (v8+); a null topic
 //! list means every partition the group has committed, and a partition with nothing committed
-//! reports offset -1.
+//! reports offset -1. With require_stable (v7+, read_committed consumers), a partition an open
+//! transaction holds an offset for answers UNSTABLE_OFFSET_COMMIT.
 
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
@@ -10,7 +11,7 @@ use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse, TopicNam
 use kafka_protocol::protocol::StrBytes;
 
 use crate::dispatch::Ctx;
-use crate::group::api::{FetchTopics, FetchedOffset};
+use crate::group::api::{code, FetchTopics, FetchedOffset};
 
 fn name(topic: String) -> TopicName {
     TopicName(StrBytes::from_string(topic))
@@ -30,7 +31,7 @@ pub async fn handle(ctx: &Ctx<'_>, request: OffsetFetchRequest) -> OffsetFetchRe
                         .collect()
                 });
                 let topics = groups
-                    .fetch_offsets(&group.group_id, wanted)
+                    .fetch_offsets(&group.group_id, wanted, request.require_stable)
                     .into_iter()
                     .map(|(topic, offsets)| {
                         let partitions = offsets.into_iter().map(partitions_v8).collect();
@@ -53,7 +54,11 @@ pub async fn handle(ctx: &Ctx<'_>, request: OffsetFetchRequest) -> OffsetFetchRe
             .collect()
     });
     let topics = groups
-        .fetch_offsets(&request.group_id, wanted)
+        .fetch_offsets(
+            &request.group_id,
+            wanted,
+            ctx.version >= 7 && request.require_stable,
+        )
         .into_iter()
         .map(|(topic, offsets)| {
             let partitions = offsets
@@ -72,6 +77,7 @@ fn partition(version: i16, offset: FetchedOffset) -> OffsetFetchResponsePartitio
     let partition = OffsetFetchResponsePartition::default()
         .with_partition_index(offset.partition)
         .with_committed_offset(offset.offset)
+        .with_error_code(code(offset.error))
         .with_metadata(Some(StrBytes::from_string(offset.metadata)));
     if version >= 5 {
         partition.with_committed_leader_epoch(offset.leader_epoch)
@@ -85,5 +91,6 @@ fn partitions_v8(offset: FetchedOffset) -> OffsetFetchResponsePartitions {
         .with_partition_index(offset.partition)
         .with_committed_offset(offset.offset)
         .with_committed_leader_epoch(offset.leader_epoch)
+        .with_error_code(code(offset.error))
         .with_metadata(Some(StrBytes::from_string(offset.metadata)))
 }

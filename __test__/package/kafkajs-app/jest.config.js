@@ -1,0 +1,4 @@
+// A kafkajs project's Jest config: the tests reach Kafka at KAFKA_BROKERS.
+module.exports = {
+  testEnvironment: 'node'
+}
