@@ -324,6 +324,7 @@ impl NativeConsumer {
             connect_timeout: Duration::from_millis(options.connection_timeout.into()),
             request_timeout: Duration::from_millis(options.request_timeout.into()),
             observer: None,
+            max_in_flight: None,
         };
         let cluster = Arc::new(Cluster::new(ClusterOptions {
             brokers: options.brokers,
