@@ -11,7 +11,8 @@ use napi_derive::napi;
 /// Why an operation failed, in the terms kafkajs's error classes need.
 #[napi(object)]
 pub struct Failure {
-    /// `connection`, `closed`, `timeout`, `protocol`, `unsupported`, `encoding` or `invalid`.
+    /// `connection`, `closed`, `timeout`, `protocol`, `unsupported`, `encoding`, `assigner` (a
+    /// custom partition assigner threw) or `invalid`.
     pub kind: String,
     pub message: String,
     /// `host:port` of the broker involved, when known.
@@ -76,6 +77,10 @@ impl Failure {
                 failure.error_code = Some(error.code().into());
             }
             ClientError::Encoding(_) => failure.kind = "encoding".into(),
+            // What a custom assigner threw is kept by JavaScript, which reports it as thrown.
+            ClientError::Assignor { thrown, .. } => {
+                failure.kind = if thrown { "assigner" } else { "invalid" }.into()
+            }
         }
         failure
     }
