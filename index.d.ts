@@ -269,22 +269,33 @@ export type Transaction = Sender & {
   isActive(): boolean
 }
 
-export interface PartitionAssigner {
+/** What a partition assigner factory returns (kafkajs's `Assigner`). */
+export interface Assigner {
   name: string
   version: number
   assign(group: { members: GroupMember[]; topics: string[] }): Promise<GroupMemberAssignment[]>
   protocol(subscription: { topics: string[] }): GroupState
 }
-/** A partition assigner factory; only the built-in ones are supported. */
-export type PartitionAssignerFactory = (config: { cluster: unknown; groupId: string; logger: Logger }) => PartitionAssigner
-export interface GroupMember { memberId: string; memberMetadata: Buffer }
+/**
+ * What a partition assigner factory gets as `cluster`: the part of kafkajs's Cluster assigners
+ * use, the partition metadata of the group's topics as the group leader fetched it just before
+ * calling `assign`.
+ */
+export interface Cluster {
+  findTopicPartitionMetadata(topic: string): PartitionMetadata[]
+  refreshMetadata(): Promise<void>
+  refreshMetadataIfNecessary(): Promise<void>
+}
+/** A partition assigner: a built-in one (PartitionAssigners) or one in kafkajs's custom shape. */
+export type PartitionAssigner = (config: { cluster: Cluster; groupId: string; logger: Logger }) => Assigner
+export interface GroupMember { memberId: string; groupInstanceId?: string | null; memberMetadata: Buffer }
 export interface GroupMemberAssignment { memberId: string; memberAssignment: Buffer }
 export interface GroupState { name: string; metadata: Buffer }
 
 export declare const PartitionAssigners: {
-  roundRobin: PartitionAssignerFactory
+  roundRobin: PartitionAssigner
   /** The Java client's `range` assignor. */
-  range: PartitionAssignerFactory
+  range: PartitionAssigner
 }
 
 export interface MemberMetadata { version: number; topics: string[]; userData: Buffer }
@@ -302,7 +313,7 @@ export declare const AssignerProtocol: {
 
 export interface ConsumerConfig {
   groupId: string
-  partitionAssigners?: PartitionAssignerFactory[]
+  partitionAssigners?: PartitionAssigner[]
   metadataMaxAge?: number
   sessionTimeout?: number
   rebalanceTimeout?: number
@@ -313,7 +324,8 @@ export interface ConsumerConfig {
   maxWaitTimeInMs?: number
   retry?: RetryOptions & { restartOnFailure?: (err: Error) => Promise<boolean> }
   allowAutoTopicCreation?: boolean
-  maxInFlightRequests?: number
+  /** Requests in flight per connection at most; falsy: no limit. */
+  maxInFlightRequests?: number | null
   readUncommitted?: boolean
   rackId?: string
   /** Static membership (KIP-345): the member keeps its assignment across restarts. */
@@ -450,6 +462,14 @@ export type ConsumerStartBatchProcessEvent = InstrumentationEvent<BatchPayload>
 export type ConsumerEndBatchProcessEvent = InstrumentationEvent<BatchPayload & { duration: number }>
 export type ConsumerCrashEvent = InstrumentationEvent<{ error: Error; groupId: string; restart: boolean }>
 export type ConsumerRebalancingEvent = InstrumentationEvent<{ groupId: string; memberId: string }>
+export type ConsumerReceivedUnsubcribedTopicsEvent = InstrumentationEvent<{
+  groupId: string
+  generationId: number
+  memberId: string
+  assignedTopics: string[]
+  topicsSubscribed: string[]
+  topicsNotSubscribed: string[]
+}>
 
 export type Consumer = {
   connect(): Promise<void>
@@ -475,6 +495,10 @@ export type Consumer = {
   on(eventName: ConsumerEvents['STOP'], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: ConsumerEvents['CRASH'], listener: (event: ConsumerCrashEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: ConsumerEvents['REBALANCING'], listener: (event: ConsumerRebalancingEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['RECEIVED_UNSUBSCRIBED_TOPICS'], listener: (event: ConsumerReceivedUnsubcribedTopicsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REQUEST'], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REQUEST_TIMEOUT'], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REQUEST_QUEUE_SIZE'], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
   logger(): Logger
   readonly events: ConsumerEvents

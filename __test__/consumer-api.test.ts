@@ -1,6 +1,8 @@
 // The consumer's controls side by side with kafkajs on the embedded broker: each scenario runs
 // once with ferrokafka and once with kafkajs, and what the handler saw, what was committed and
 // the instrumentation events' payloads must agree.
+import { spawn } from 'node:child_process'
+import path from 'node:path'
 import { Kafka, createBroker, Broker } from '..'
 import { Consumer as KafkaJSConsumer, ConsumerConfig } from 'kafkajs'
 import { kafkajs, uniqueName, waitFor } from './helpers/kafka'
@@ -282,4 +284,86 @@ test('instrumentation events carry kafkajs payload shapes, rebalancing included'
   })
   expect(Object.keys(results.ferrokafka).sort()).toEqual([...names].sort())
   expect(results.ferrokafka).toEqual(results.kafkajs)
+}, 60000)
+
+test('network REQUEST events carry kafkajs payloads, only while someone listens', async () => {
+  const results = await both(async (client) => {
+    const topic = await createTopic(1)
+    await produce(topic, 2)
+    const c = consumer(client, { groupId: uniqueName('network'), heartbeatInterval: 300, maxWaitTimeInMs: 100 })
+    const requests: Array<Record<string, unknown>> = []
+    const remove = c.on(c.events.REQUEST, (e) => { requests.push(e.payload) })
+    const seen: string[] = []
+    await c.connect()
+    await c.subscribe({ topic, fromBeginning: true })
+    await c.run({ eachMessage: async ({ message }) => { seen.push(message.offset) } })
+    await waitFor(() => seen.length === 2 && requests.some((r) => r.apiName === 'Heartbeat'), 'the messages and a heartbeat')
+    remove()
+    const counted = requests.length
+    await produce(topic, 1, 1, 2)
+    await waitFor(() => seen.length === 3, 'a message after the listener was removed')
+    await c.disconnect()
+    const fetch = requests.find((r) => r.apiName === 'Fetch')
+    return {
+      apis: ['GroupCoordinator', 'JoinGroup', 'SyncGroup', 'OffsetFetch', 'Fetch', 'Heartbeat', 'OffsetCommit'].filter((api) => requests.some((r) => r.apiName === api)),
+      fetch: shape(fetch),
+      broker: fetch?.broker,
+      clientId: typeof fetch?.clientId,
+      afterRemoval: requests.length - counted
+    }
+  })
+  expect(results.ferrokafka).toEqual({
+    apis: ['GroupCoordinator', 'JoinGroup', 'SyncGroup', 'OffsetFetch', 'Fetch', 'Heartbeat', 'OffsetCommit'],
+    fetch: expect.any(Object),
+    broker: brokers[0],
+    clientId: 'string',
+    afterRemoval: 0
+  })
+  expect(results.ferrokafka).toEqual(results.kafkajs)
+}, 60000)
+
+test('maxInFlightRequests holds a connection\'s further requests in its queue, reported with REQUEST_QUEUE_SIZE', async () => {
+  /** The queue sizes reported while the broker, a process of its own, is paused under two commits. */
+  const sizes = async (client: Client, maxInFlightRequests: number | undefined) => {
+    const server = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'ferrokafka.js'), 'server-start', '--override', 'listeners=PLAINTEXT://127.0.0.1:0'],
+      { stdio: ['ignore', 'pipe', 'ignore'] })
+    try {
+      const address = await new Promise<string>((resolve) => {
+        let out = ''
+        server.stdout!.on('data', (chunk) => {
+          out += chunk
+          const match = /listening on (\S+)/.exec(out)
+          if (match) resolve(match[1])
+        })
+      })
+      const config = { groupId: uniqueName('in-flight'), heartbeatInterval: 300, maxWaitTimeInMs: 100, maxInFlightRequests }
+      const c = client === 'kafkajs'
+        ? kafkajs([address]).consumer(config)
+        : new Kafka({ brokers: [address], logLevel: 0 }).consumer(config) as unknown as KafkaJSConsumer
+      const queued: Array<Record<string, unknown>> = []
+      c.on(c.events.REQUEST_QUEUE_SIZE, (e) => { queued.push(e.payload) })
+      let joined = false
+      c.on(c.events.GROUP_JOIN, () => { joined = true })
+      const topic = uniqueName('in-flight')
+      await c.connect()
+      await c.subscribe({ topic, fromBeginning: true })
+      await c.run({ eachMessage: async () => {} })
+      await waitFor(() => joined, 'the join')
+      server.kill('SIGSTOP')
+      const commits = [0, 1].map(() => c.commitOffsets([{ topic, partition: 0, offset: '0' }]))
+      if (maxInFlightRequests) await waitFor(() => queued.length > 0, 'a request to wait for the in-flight slot')
+      server.kill('SIGCONT')
+      await Promise.all(commits)
+      await c.disconnect()
+      return queued.map((q) => ({ ...q, broker: q.broker === address }))
+    } finally {
+      server.kill('SIGCONT')
+      server.kill()
+    }
+  }
+  for (const client of CLIENTS) {
+    const limited = await sizes(client, 1)
+    expect(limited[0]).toEqual({ broker: true, clientId: expect.any(String), queueSize: 1 })
+    expect(await sizes(client, undefined)).toEqual([])
+  }
 }, 60000)

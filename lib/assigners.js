@@ -1,7 +1,10 @@
-// kafkajs's PartitionAssigners and AssignerProtocol. The built-in assigners run in Rust when
-// this client leads the group; here they are named, and the consumer protocol's MemberMetadata
-// and MemberAssignment encodings are offered for code that reads or writes them itself.
+// kafkajs's PartitionAssigners and AssignerProtocol, and the bridge to custom assigners. The
+// built-in assigners run in Rust when this client leads the group; here they are named. Custom
+// assigners (kafkajs's `({ cluster }) => ({ name, version, protocol, assign })`) are called from
+// the native membership code: `protocol` for every JoinGroup, `assign` when this member leads.
 'use strict'
+
+const { classes: { KafkaJSNonRetriableError, KafkaJSTopicMetadataNotLoaded } } = require('./errors')
 
 const NATIVE = Symbol('ferrokafka.assigner')
 
@@ -86,4 +89,88 @@ const PartitionAssigners = Object.freeze({
 
 const AssignerProtocol = Object.freeze({ MemberMetadata, MemberAssignment })
 
-module.exports = { PartitionAssigners, AssignerProtocol, nativeAssigner }
+/**
+ * The `cluster` custom assigners receive: the part of kafkajs's Cluster an assigner uses, the
+ * partition metadata of the group's topics. Before an assignment the native leader hands over
+ * the metadata it just refreshed, so `findTopicPartitionMetadata` answers what it assigns from.
+ */
+function assignerCluster (fetchMetadata) {
+  let known = null
+  const update = (topics) => {
+    known ??= new Map()
+    for (const { topic, partitions } of topics) known.set(topic, partitions)
+  }
+  const refreshMetadata = async () => update(await fetchMetadata(known ? [...known.keys()] : []))
+  return {
+    update,
+    view: {
+      findTopicPartitionMetadata (topic) {
+        if (!known) throw new KafkaJSTopicMetadataNotLoaded('Topic metadata not loaded', { topic })
+        return known.get(topic) ?? []
+      },
+      refreshMetadata,
+      refreshMetadataIfNecessary: refreshMetadata
+    }
+  }
+}
+
+/** An assigner's plan checked and converted for the native SyncGroup request. */
+function checkPlan (name, plan) {
+  if (!Array.isArray(plan)) {
+    throw new KafkaJSNonRetriableError(`Invalid assignment from partition assigner "${name}": expected an array of { memberId, memberAssignment }`)
+  }
+  return plan.map(({ memberId, memberAssignment } = {}) => {
+    if (typeof memberId !== 'string' || !Buffer.isBuffer(memberAssignment)) {
+      throw new KafkaJSNonRetriableError(`Invalid assignment from partition assigner "${name}": memberId must be a string and memberAssignment a Buffer (AssignerProtocol.MemberAssignment.encode)`)
+    }
+    return { memberId, memberAssignment }
+  })
+}
+
+/**
+ * The consumer's assigners: `specs` for the native consumer (protocol names in preference
+ * order, custom ones marked), `call` answering the native side's protocol and assign requests,
+ * and `lastError()`, what a custom assigner last threw (the crash reports that very error).
+ */
+function createAssigners ({ partitionAssigners, groupId, logger, fetchMetadata }) {
+  const cluster = assignerCluster(fetchMetadata)
+  const custom = []
+  const specs = partitionAssigners.map((factory) => {
+    const name = nativeAssigner(factory)
+    if (name) return { name, custom: false }
+    const assigner = factory({ groupId, logger, cluster: cluster.view })
+    custom.push(assigner)
+    return { name: String(assigner?.name), custom: true }
+  })
+  let lastError = null
+
+  const call = async ({ kind, topics, name, members, metadata }) => {
+    try {
+      if (kind === 'protocols') {
+        return {
+          protocols: custom.map((assigner) => {
+            const { name, metadata } = assigner.protocol({ topics })
+            if (!Buffer.isBuffer(metadata)) {
+              throw new KafkaJSNonRetriableError(`Invalid protocol from partition assigner "${assigner.name}": metadata must be a Buffer (AssignerProtocol.MemberMetadata.encode)`)
+            }
+            return { name: String(name), metadata }
+          })
+        }
+      }
+      cluster.update(metadata)
+      const assigner = custom.find((a) => a.name === name)
+      const plan = await assigner.assign({
+        members: members.map(({ memberId, groupInstanceId, memberMetadata }) => ({ memberId, groupInstanceId: groupInstanceId ?? null, memberMetadata })),
+        topics
+      })
+      return { assignments: checkPlan(name, plan) }
+    } catch (e) {
+      lastError = e
+      return { error: String(e?.message ?? e) }
+    }
+  }
+
+  return { specs, hasCustom: custom.length > 0, call, lastError: () => lastError }
+}
+
+module.exports = { PartitionAssigners, AssignerProtocol, nativeAssigner, createAssigners }

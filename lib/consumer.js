@@ -1,11 +1,14 @@
 // kafka.consumer(): kafkajs's consumer API over the native consumer. Group membership,
 // heartbeats, fetching and offsets run in Rust; this layer pulls one batch per native call and
-// runs the user's eachMessage/eachBatch over it, resolving offsets as kafkajs does.
+// runs the user's eachMessage/eachBatch over it, resolving offsets as kafkajs does. It also
+// matches RegExp subscriptions against the topic names the native side reports, and answers
+// custom partition assigners' calls (lib/assigners.js).
 'use strict'
 
 const native = require('./native')
 const { classes, fromFailure, connectOrThrow } = require('./errors')
-const { Instrumentation } = require('./instrumentation')
+const { Instrumentation, emitNetworkEvents } = require('./instrumentation')
+const { createAssigners } = require('./assigners')
 const { toBatch } = require('./batch')
 
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } = classes
@@ -47,7 +50,7 @@ function createConsumer ({
   retry,
   userRetry,
   groupId,
-  assigners,
+  partitionAssigners,
   sessionTimeout,
   rebalanceTimeout,
   heartbeatInterval,
@@ -59,10 +62,13 @@ function createConsumer ({
   maxWaitTimeInMs,
   readUncommitted,
   rackId,
-  groupInstanceId
+  groupInstanceId,
+  maxInFlightRequests
 }) {
   const logger = rootLogger.namespace('Consumer')
-  const instrumentation = new Instrumentation('consumer', events, logger)
+  const networkEvents = [events.REQUEST, events.REQUEST_TIMEOUT, events.REQUEST_QUEUE_SIZE]
+  const networkObserved = () => instrumentation.listening(...networkEvents)
+  const instrumentation = new Instrumentation('consumer', events, logger, () => handle?.observeNetwork(networkObserved()))
   const subscriptions = new Map()
   const regexSubscriptions = []
   const pausedBeforeRun = []
@@ -75,6 +81,25 @@ function createConsumer ({
   let autoCommitting = true
   /** Partitions with a seek the handed-out batch does not reflect. */
   const sought = new Set()
+  const assigners = createAssigners({
+    partitionAssigners,
+    groupId,
+    logger,
+    fetchMetadata: async (topics) => {
+      if (!handle) throw new KafkaJSError('The consumer is disconnected')
+      const { topics: found, failure } = await handle.topicMetadata(topics)
+      if (failure) throw fromFailure(failure)
+      return found
+    }
+  })
+
+  /** The error a native failure stands for: what a custom assigner threw, as it was thrown. */
+  const failureError = (failure) => {
+    const thrown = failure.kind === 'assigner' ? assigners.lastError() : null
+    if (!thrown) return fromFailure(failure)
+    if (failure.retryCount == null) return thrown
+    return new KafkaJSNumberOfRetriesExceeded(thrown, { retryCount: failure.retryCount, retryTime: failure.retryTime })
+  }
 
   const open = async () => {
     const brokers = await cluster.resolveBrokers()
@@ -86,7 +111,8 @@ function createConsumer ({
       retry,
       groupId,
       groupInstanceId: groupInstanceId ?? undefined,
-      assigners,
+      assigners: assigners.specs,
+      maxInFlightRequests: maxInFlightRequests ? Number(maxInFlightRequests) : undefined,
       sessionTimeout,
       rebalanceTimeout,
       heartbeatInterval,
@@ -97,7 +123,8 @@ function createConsumer ({
       readUncommitted,
       rackId: rackId ?? '',
       allowAutoTopicCreation: allowAutoTopicCreation !== false
-    })
+    }, (batch) => emitNetworkEvents(instrumentation, events, batch), assigners.call)
+    candidate.observeNetwork(networkObserved())
     handle = await connectOrThrow(candidate)
   }
 
@@ -127,12 +154,30 @@ function createConsumer ({
       if (!handle) throw new KafkaJSError('The consumer is disconnected')
       const { names, failure } = await handle.topicNames()
       if (failure) throw fromFailure(failure)
-      for (const { regex, fromBeginning: fb } of regexSubscriptions) {
-        for (const name of names) {
-          if (regex.test(name) && !subscriptions.has(name)) subscriptions.set(name, fb)
+      subscribeMatching(names)
+    }
+  }
+
+  /** Subscribes to the topics among `names` a RegExp subscription matches; returns the new ones. */
+  const subscribeMatching = (names) => {
+    const added = []
+    for (const { regex, fromBeginning } of regexSubscriptions) {
+      for (const name of names) {
+        if (regex.test(name) && !subscriptions.has(name)) {
+          subscriptions.set(name, fromBeginning)
+          added.push({ topic: name, fromBeginning })
         }
       }
     }
+    return added
+  }
+
+  /** Topics created since the subscription that a RegExp matches join it (the group rejoins). */
+  const subscribeCreated = (names) => {
+    const added = subscribeMatching(names)
+    if (added.length === 0 || !running) return
+    logger.info('Subscribing to new topics matching the subscription', { groupId, topics: added.map((t) => t.topic) })
+    handle.subscribe(added)
   }
 
   const emitNative = (list) => {
@@ -140,7 +185,9 @@ function createConsumer ({
       switch (e.type) {
         case 'group_join': {
           const memberAssignment = {}
-          for (const { topic, partitions } of e.memberAssignment) memberAssignment[topic] = partitions
+          // kafkajs lists the topics in the assignment's order and sorts each one's partitions
+          // with Array#sort's default (string) order.
+          for (const { topic, partitions } of e.memberAssignment) memberAssignment[topic] = partitions.sort()
           generation = { memberId: e.memberId, generationId: e.generationId }
           const payload = {
             groupId,
@@ -166,6 +213,25 @@ function createConsumer ({
           break
         case 'fetch':
           instrumentation.emit(events.FETCH, { numberOfBatches: 0, duration: e.duration, nodeId: String(e.nodeId) })
+          break
+        case 'unsubscribed_topics': {
+          const payload = {
+            groupId,
+            generationId: e.generationId,
+            memberId: e.memberId,
+            assignedTopics: e.assignedTopics,
+            topicsSubscribed: e.topicsSubscribed,
+            topicsNotSubscribed: e.topicsNotSubscribed
+          }
+          instrumentation.emit(events.RECEIVED_UNSUBSCRIBED_TOPICS, payload)
+          logger.warn('Consumer group received unsubscribed topics', {
+            ...payload,
+            helpUrl: 'https://kafka.js.org/docs/faq#why-am-i-receiving-messages-for-topics-i-m-not-subscribed-to'
+          })
+          break
+        }
+        case 'topics':
+          subscribeCreated(e.topicNames)
           break
       }
     }
@@ -383,7 +449,7 @@ function createConsumer ({
     const worker = async () => {
       while (running) {
         const poll = await handle.next()
-        if (poll.failure) return crash(fromFailure(poll.failure))
+        if (poll.failure) return crash(failureError(poll.failure))
         if (poll.stopped || !running) {
           if (poll.batch) release(toBatch(poll.batch))
           return
@@ -407,7 +473,7 @@ function createConsumer ({
     const start = async () => {
       const topics = Array.from(subscriptions, ([topic, fromBeginning]) => ({ topic, fromBeginning }))
       failures = 0
-      await handle.start(topics, autoCommit)
+      await handle.start(topics, autoCommit, regexSubscriptions.length > 0)
       autoCommitting = autoCommit
       running = true
       if (pausedBeforeRun.length > 0) handle.pause(pausedBeforeRun.splice(0))

@@ -7,7 +7,7 @@ const { createLogger, logLevel, consoleLogCreator } = require('./logger')
 const { retrySettings } = require('./retry')
 const { createProducer } = require('./producer')
 const { createConsumer } = require('./consumer')
-const { PartitionAssigners, nativeAssigner } = require('./assigners')
+const { PartitionAssigners } = require('./assigners')
 const { createAdmin } = require('./admin')
 const { Partitioners } = require('./partitioners')
 
@@ -133,18 +133,13 @@ class Kafka {
     groupInstanceId
   } = {}) {
     if (!groupId) throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.')
-    const assigners = partitionAssigners.map((factory) => {
-      const name = nativeAssigner(factory)
-      if (!name) throw new KafkaJSNotImplemented('Custom partition assigners are not supported by ferrokafka yet')
-      return name
-    })
     return createConsumer({
       cluster: this.#cluster,
       logger: this.#logger,
       retry: retrySettings(this.#retry, retry),
       userRetry: retry,
       groupId: String(groupId),
-      assigners,
+      partitionAssigners,
       sessionTimeout,
       rebalanceTimeout,
       heartbeatInterval,

@@ -101,6 +101,7 @@ impl NativeAdmin {
                 connect_timeout: Duration::from_millis(options.connection_timeout.into()),
                 request_timeout: Duration::from_millis(options.request_timeout.into()),
                 observer: Some(network.handle()),
+                max_in_flight: None,
             },
             metadata_max_age: Duration::ZERO,
         }));

@@ -1,20 +1,25 @@
 //! Bindings for the consumer: `NativeConsumer`. The group, heartbeats, fetching and offsets run
 //! in ferrokafka-client; JavaScript pulls one whole batch per call and hands it back when its
-//! handlers are done. Kafka failures resolve as `failure` objects, as for the producer.
+//! handlers are done. Kafka failures resolve as `failure` objects, as for the producer. Custom
+//! partition assigners live in JavaScript: the membership code calls them through
+//! `JsAssigners`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferrokafka_client::consumer::{
-    AssignorKind, Consumer, ConsumerOptions, Event, GroupSettings, TopicPartition,
+    Assignor, AssignorKind, Consumer, ConsumerOptions, CustomAssignorsHandle, Event, GroupSettings,
+    TopicPartition,
 };
 use ferrokafka_client::retry::{retry, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::assigners::{AssignerCall, AssignerOutcome, JsAssigners, JsTopicMetadata};
 use crate::consumer_batch::{batch_to_js, JsBatch};
 use crate::failure::{connect_to_seeds, Failure};
+use crate::network_events::{NetworkEvent, NetworkObserver};
 use crate::retry_settings::RetrySettings;
 
 /// A consumer's settings, checked and defaulted by the JS layer.
@@ -29,8 +34,8 @@ pub struct NativeConsumerOptions {
     pub retry: RetrySettings,
     pub group_id: String,
     pub group_instance_id: Option<String>,
-    /// Protocol names: `RoundRobinAssigner`, `range`.
-    pub assigners: Vec<String>,
+    /// The partition assigners in order of preference.
+    pub assigners: Vec<JsAssignerSpec>,
     pub session_timeout: u32,
     pub rebalance_timeout: u32,
     pub heartbeat_interval: u32,
@@ -41,6 +46,17 @@ pub struct NativeConsumerOptions {
     pub read_uncommitted: bool,
     pub rack_id: String,
     pub allow_auto_topic_creation: bool,
+    /// Requests in flight per connection at most (kafkajs's `maxInFlightRequests`); absent: no
+    /// limit.
+    pub max_in_flight_requests: Option<u32>,
+}
+
+/// A partition assigner: a built-in one by protocol name (`RoundRobinAssigner`, `range`), or a
+/// custom one by its `name`, implemented in JavaScript.
+#[napi(object)]
+pub struct JsAssignerSpec {
+    pub name: String,
+    pub custom: bool,
 }
 
 /// A subscribed topic.
@@ -84,6 +100,10 @@ pub struct JsEvent {
     pub member_assignment: Option<Vec<JsTopicPartitions>>,
     pub node_id: Option<i32>,
     pub duration: Option<f64>,
+    pub assigned_topics: Option<Vec<String>>,
+    pub topics_subscribed: Option<Vec<String>>,
+    pub topics_not_subscribed: Option<Vec<String>>,
+    pub topic_names: Option<Vec<String>>,
 }
 
 /// What `next` resolves with: a batch, a failure, or the stop.
@@ -129,10 +149,18 @@ pub struct JsTopicNames {
     pub failure: Option<Failure>,
 }
 
+/// Topics' partition metadata, or why it could not be fetched.
+#[napi(object)]
+pub struct JsTopicMetadataOutcome {
+    pub topics: Vec<JsTopicMetadata>,
+    pub failure: Option<Failure>,
+}
+
 /// A consumer owned by JavaScript.
 #[napi]
 pub struct NativeConsumer {
     cluster: Arc<Cluster>,
+    network: Arc<NetworkObserver>,
     connection: ConnectionOptions,
     options: ConsumerOptions,
     cluster_retry: RetryOptions,
@@ -163,6 +191,10 @@ fn event_to_js(event: Event) -> JsEvent {
         member_assignment: None,
         node_id: None,
         duration: None,
+        assigned_topics: None,
+        topics_subscribed: None,
+        topics_not_subscribed: None,
+        topic_names: None,
     };
     match event {
         Event::GroupJoin {
@@ -175,11 +207,15 @@ fn event_to_js(event: Event) -> JsEvent {
             js.leader_id = Some(generation.leader_id);
             js.generation_id = Some(generation.generation_id);
             js.group_protocol = Some(generation.protocol);
+            let mut assignment = generation.assignment;
             js.member_assignment = Some(
                 generation
-                    .assignment
+                    .assigned_topics
                     .into_iter()
-                    .map(|(topic, partitions)| JsTopicPartitions { topic, partitions })
+                    .filter_map(|topic| {
+                        let partitions = assignment.remove(&topic)?;
+                        Some(JsTopicPartitions { topic, partitions })
+                    })
                     .collect(),
             );
             js.duration = Some(duration_ms as f64);
@@ -208,31 +244,69 @@ fn event_to_js(event: Event) -> JsEvent {
             js.node_id = Some(node_id);
             js.duration = Some(duration_ms as f64);
         }
+        Event::UnsubscribedTopics {
+            generation_id,
+            member_id,
+            assigned_topics,
+            topics_subscribed,
+            topics_not_subscribed,
+        } => {
+            js.r#type = "unsubscribed_topics".into();
+            js.generation_id = Some(generation_id);
+            js.member_id = Some(member_id);
+            js.assigned_topics = Some(assigned_topics);
+            js.topics_subscribed = Some(topics_subscribed);
+            js.topics_not_subscribed = Some(topics_not_subscribed);
+        }
+        Event::Topics { names } => {
+            js.r#type = "topics".into();
+            js.topic_names = Some(names);
+        }
     }
     js
 }
 
 #[napi]
 impl NativeConsumer {
+    /// `on_network` receives network events (while `observe_network(true)`), in arrays;
+    /// `on_assigner_call` answers the custom partition assigners' calls.
     #[napi(constructor)]
-    pub fn new(options: NativeConsumerOptions) -> Result<Self> {
+    pub fn new(
+        options: NativeConsumerOptions,
+        on_network: Function<'_, Vec<NetworkEvent>, ()>,
+        on_assigner_call: Function<'_, AssignerCall, Promise<AssignerOutcome>>,
+    ) -> Result<Self> {
         let assignors = options
             .assigners
             .iter()
-            .map(|name| {
-                AssignorKind::from_name(name).ok_or_else(|| {
-                    Error::new(
-                        Status::InvalidArg,
-                        format!("unknown partition assigner {name:?}"),
-                    )
-                })
+            .map(|spec| {
+                if spec.custom {
+                    return Ok(Assignor::Custom(spec.name.clone()));
+                }
+                AssignorKind::from_name(&spec.name)
+                    .map(Assignor::BuiltIn)
+                    .ok_or_else(|| {
+                        Error::new(
+                            Status::InvalidArg,
+                            format!("unknown partition assigner {:?}", spec.name),
+                        )
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
+        let custom_assignors = if options.assigners.iter().any(|a| a.custom) {
+            Some(CustomAssignorsHandle(Arc::new(JsAssigners::new(
+                on_assigner_call,
+            )?)))
+        } else {
+            None
+        };
+        let network = NetworkObserver::new(on_network)?;
         let connection = ConnectionOptions {
             client_id: options.client_id,
             connect_timeout: Duration::from_millis(options.connection_timeout.into()),
             request_timeout: Duration::from_millis(options.request_timeout.into()),
-            observer: None,
+            observer: Some(network.handle()),
+            max_in_flight: options.max_in_flight_requests.map(|n| n.max(1) as usize),
         };
         let cluster = Arc::new(Cluster::new(ClusterOptions {
             brokers: options.brokers,
@@ -242,6 +316,7 @@ impl NativeConsumer {
         let ms = |v: u32| Duration::from_millis(v.into());
         Ok(NativeConsumer {
             cluster,
+            network,
             connection,
             cluster_retry: options.cluster_retry.into(),
             options: ConsumerOptions {
@@ -251,6 +326,7 @@ impl NativeConsumer {
                     rebalance_timeout: ms(options.rebalance_timeout),
                     group_instance_id: options.group_instance_id,
                     assignors,
+                    custom_assignors,
                     allow_auto_topic_creation: options.allow_auto_topic_creation,
                 },
                 heartbeat_interval: ms(options.heartbeat_interval),
@@ -261,6 +337,8 @@ impl NativeConsumer {
                 max_wait: ms(options.max_wait_time_in_ms),
                 read_uncommitted: options.read_uncommitted,
                 rack_id: options.rack_id,
+                metadata_max_age: Duration::from_millis(options.metadata_max_age.max(0.0) as u64),
+                watch_topics: false,
             },
             running: Mutex::new(None),
         })
@@ -275,6 +353,32 @@ impl NativeConsumer {
     #[napi]
     pub async fn connect(&self) -> Option<Failure> {
         connect_to_seeds(self.cluster.clone(), self.cluster_retry).await
+    }
+
+    /// Turns the network events on or off (on while JavaScript has listeners for them).
+    #[napi]
+    pub fn observe_network(&self, enabled: bool) {
+        self.network.set_enabled(enabled);
+    }
+
+    /// The partition metadata of `topics` (all topics when empty), for custom assigners.
+    #[napi]
+    pub async fn topic_metadata(&self, topics: Vec<String>) -> JsTopicMetadataOutcome {
+        match retry(self.options.retry, |_| self.cluster.refresh(&topics, false)).await {
+            Ok(metadata) => JsTopicMetadataOutcome {
+                topics: metadata
+                    .topics
+                    .values()
+                    .filter(|t| topics.is_empty() || topics.contains(&t.name))
+                    .map(JsTopicMetadata::from)
+                    .collect(),
+                failure: None,
+            },
+            Err(error) => JsTopicMetadataOutcome {
+                topics: Vec::new(),
+                failure: Some(Failure::from_retry(error)),
+            },
+        }
     }
 
     /// Every topic in the cluster (for RegExp subscriptions).
@@ -293,13 +397,18 @@ impl NativeConsumer {
     }
 
     /// Starts consuming: joins the group in the background. With `autoCommit`, resolved
-    /// offsets are committed before rebalances and on stop too.
+    /// offsets are committed before rebalances and on stop too. With `watchTopics` (RegExp
+    /// subscriptions), the cluster's topic names come as `topics` events when they change.
     #[napi]
-    pub async fn start(&self, topics: Vec<JsSubscription>, auto_commit: bool) {
+    pub async fn start(&self, topics: Vec<JsSubscription>, auto_commit: bool, watch_topics: bool) {
+        let options = ConsumerOptions {
+            watch_topics,
+            ..self.options.clone()
+        };
         let consumer = Consumer::start(
             self.cluster.clone(),
             self.connection.clone(),
-            self.options.clone(),
+            options,
             topics
                 .into_iter()
                 .map(|s| (s.topic, s.from_beginning))
@@ -307,6 +416,19 @@ impl NativeConsumer {
             auto_commit,
         );
         *self.running.lock().expect("not poisoned") = Some(Arc::new(consumer));
+    }
+
+    /// Adds topics to the running consumer's subscription; the group is joined again.
+    #[napi]
+    pub fn subscribe(&self, topics: Vec<JsSubscription>) {
+        if let Some(consumer) = self.running() {
+            consumer.subscribe(
+                topics
+                    .into_iter()
+                    .map(|s| (s.topic, s.from_beginning))
+                    .collect(),
+            );
+        }
     }
 
     /// The next batch, events, failure or stop.

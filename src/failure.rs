@@ -11,8 +11,9 @@ use napi_derive::napi;
 /// Why an operation failed, in the terms kafkajs's error classes need.
 #[napi(object)]
 pub struct Failure {
-    /// `connection`, `closed`, `timeout`, `protocol`, `unsupported`, `encoding` or `invalid`
-    /// (a call the current state does not allow, or bad arguments).
+    /// `connection`, `closed`, `timeout`, `protocol`, `unsupported`, `encoding`, `assigner` (a
+    /// custom partition assigner threw) or `invalid` (a call the current state does not allow,
+    /// or bad arguments).
     pub kind: String,
     pub message: String,
     /// `host:port` of the broker involved, when known.
@@ -78,6 +79,10 @@ impl Failure {
             }
             ClientError::Encoding(_) => failure.kind = "encoding".into(),
             ClientError::State(_) => failure.kind = "invalid".into(),
+            // What a custom assigner threw is kept by JavaScript, which reports it as thrown.
+            ClientError::Assignor { thrown, .. } => {
+                failure.kind = if thrown { "assigner" } else { "invalid" }.into()
+            }
         }
         failure
     }

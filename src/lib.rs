@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod admin;
+mod assigners;
 mod broker;
 mod cli;
 mod consumer;

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ferrokafka_client::observer::{Observer, ObserverHandle, RequestEvent};
+use kafka_protocol::messages::ApiKey;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -42,11 +43,20 @@ impl NetworkEvent {
             sent_at: Some(event.sent_at as f64),
             pending_duration: Some(event.pending_duration as f64),
             duration: with_size.then_some(event.duration as f64),
-            api_name: Some(format!("{:?}", event.api)),
+            api_name: Some(api_name(event.api)),
             api_key: Some(event.api as i32),
             api_version: Some(event.api_version.into()),
             queue_size: None,
         }
+    }
+}
+
+/// The name kafkajs gives `api`: Kafka's, except FindCoordinator, which kafkajs calls by its
+/// old name, GroupCoordinator.
+fn api_name(api: ApiKey) -> String {
+    match api {
+        ApiKey::FindCoordinator => "GroupCoordinator".to_string(),
+        other => format!("{other:?}"),
     }
 }
 

@@ -171,6 +171,7 @@ impl NativeProducer {
                 connect_timeout: Duration::from_millis(options.connection_timeout.into()),
                 request_timeout: Duration::from_millis(options.request_timeout.into()),
                 observer: Some(network.handle()),
+                max_in_flight: None,
             },
             metadata_max_age: Duration::from_millis(options.metadata_max_age.max(0.0) as u64),
         }));

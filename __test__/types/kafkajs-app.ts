@@ -19,6 +19,8 @@ import {
   CompressionTypes,
   Partitioners,
   PartitionAssigners,
+  PartitionAssigner,
+  AssignerProtocol,
   logLevel,
   LogEntry,
   logCreator,
@@ -64,9 +66,29 @@ export async function produceOrders(kafka: Kafka, orders: Array<{ id: string; to
   }
 }
 
+/** Every partition to the member with the smallest id, as kafkajs's docs write an assigner. */
+const FirstTakesAll: PartitionAssigner = ({ cluster }) => ({
+  name: 'FirstTakesAll',
+  version: 1,
+  async assign ({ members, topics }) {
+    const [first, ...others] = members.map(({ memberId }) => memberId).sort()
+    const assignment: Record<string, number[]> = {}
+    for (const topic of topics) assignment[topic] = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId)
+    return [
+      { memberId: first, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: this.version, assignment, userData: Buffer.alloc(0) }) },
+      ...others.map((memberId) => ({ memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: this.version, assignment: {}, userData: Buffer.alloc(0) }) }))
+    ]
+  },
+  protocol ({ topics }) {
+    return { name: this.name, metadata: AssignerProtocol.MemberMetadata.encode({ version: this.version, topics, userData: Buffer.alloc(0) }) }
+  }
+})
+
 export async function consumeOrders(kafka: Kafka, handle: (message: KafkaMessage) => Promise<void>): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId: 'orders', sessionTimeout: 30000, heartbeatInterval: 3000, partitionAssigners: [PartitionAssigners.roundRobin] })
+  const consumer = kafka.consumer({ groupId: 'orders', sessionTimeout: 30000, heartbeatInterval: 3000, maxInFlightRequests: 10, partitionAssigners: [FirstTakesAll, PartitionAssigners.roundRobin] })
   consumer.on(consumer.events.CRASH, ({ payload }) => { console.error(payload.error, payload.groupId) })
+  consumer.on(consumer.events.RECEIVED_UNSUBSCRIBED_TOPICS, ({ payload }) => { console.warn(payload.topicsNotSubscribed, payload.generationId) })
+  consumer.on(consumer.events.REQUEST_QUEUE_SIZE, ({ payload }) => { console.log(payload.broker, payload.queueSize) })
   await consumer.connect()
   await consumer.subscribe({ topics: ['orders', /^audit-.*/], fromBeginning: true })
   await consumer.run({

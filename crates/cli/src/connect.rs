@@ -24,6 +24,7 @@ pub fn connection(client_id: &str) -> ConnectionOptions {
         connect_timeout: Duration::from_secs(3),
         request_timeout: Duration::from_secs(30),
         observer: None,
+        max_in_flight: None,
     }
 }
 

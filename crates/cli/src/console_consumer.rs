@@ -8,7 +8,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use ferrokafka_client::consumer::records::{BatchContext, Record};
-use ferrokafka_client::consumer::{AssignorKind, Consumer, ConsumerOptions, GroupSettings};
+use ferrokafka_client::consumer::{
+    Assignor, AssignorKind, Consumer, ConsumerOptions, GroupSettings,
+};
 
 use crate::console_producer::key_values;
 use crate::{connect, StopOn};
@@ -186,7 +188,8 @@ fn execute(args: Args, stop: StopOn) -> Result<u64, (Option<u64>, String)> {
             session_timeout: Duration::from_secs(45),
             rebalance_timeout: Duration::from_secs(60),
             group_instance_id: None,
-            assignors: vec![AssignorKind::Range],
+            assignors: vec![Assignor::BuiltIn(AssignorKind::Range)],
+            custom_assignors: None,
             allow_auto_topic_creation: true,
         },
         heartbeat_interval: Duration::from_secs(3),
@@ -197,6 +200,8 @@ fn execute(args: Args, stop: StopOn) -> Result<u64, (Option<u64>, String)> {
         max_wait: Duration::from_millis(500),
         read_uncommitted,
         rack_id: String::new(),
+        metadata_max_age: Duration::from_secs(300),
+        watch_topics: false,
     };
     let runtime = crate::runtime().map_err(early)?;
     runtime.block_on(async {

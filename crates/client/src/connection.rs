@@ -1,6 +1,8 @@
-//! One connection to one broker: requests are pipelined (many in flight), responses are matched
-//! to requests in order (Kafka answers each connection in request order), and the API versions
-//! are negotiated with ApiVersions when the connection opens.
+//! One connection to one broker: requests are pipelined (many in flight, or at most
+//! `max_in_flight`, kafkajs's `maxInFlightRequests`, the others waiting their turn in the
+//! connection's queue), responses are matched to requests in order (Kafka answers each connection
+//! in request order), and the API versions are negotiated with ApiVersions when the connection
+//! opens.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -19,7 +21,7 @@ use parking_lot::Mutex;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::codec::FramedRead;
 
 use crate::error::{Error, Result};
@@ -39,6 +41,9 @@ pub struct ConnectionOptions {
     pub request_timeout: Duration,
     /// Where request events go, if anywhere.
     pub observer: Option<ObserverHandle>,
+    /// Requests written and not yet answered at most; the others wait in the connection's
+    /// queue. `None`: no limit.
+    pub max_in_flight: Option<usize>,
 }
 
 impl Default for ConnectionOptions {
@@ -49,6 +54,7 @@ impl Default for ConnectionOptions {
             connect_timeout: Duration::from_millis(1000),
             request_timeout: Duration::from_millis(30_000),
             observer: None,
+            max_in_flight: None,
         }
     }
 }
@@ -81,6 +87,8 @@ struct InFlight {
 struct Shared {
     in_flight: Mutex<InFlight>,
     closed: AtomicBool,
+    /// Wakes the writer: a response freed an in-flight slot, or the connection closed.
+    freed: Notify,
 }
 
 impl Shared {
@@ -95,6 +103,16 @@ impl Shared {
         }
     }
 
+    /// Requests written and not answered yet.
+    fn in_flight(&self) -> usize {
+        self.in_flight.lock().queue.len()
+    }
+
+    /// The error every request fails with once the connection closed.
+    fn closed_with(&self) -> Option<Error> {
+        self.in_flight.lock().closed.clone()
+    }
+
     fn fail_all(&self, error: Error) {
         let mut in_flight = self.in_flight.lock();
         self.closed.store(true, Ordering::Release);
@@ -102,6 +120,8 @@ impl Shared {
             let _ = pending.reply.send(Err(error.clone()));
         }
         in_flight.closed.get_or_insert(error);
+        drop(in_flight);
+        self.freed.notify_one();
     }
 }
 
@@ -154,7 +174,7 @@ impl Connection {
             write_half,
             queued,
             shared.clone(),
-            address.to_string(),
+            WriterQueue::new(address, &options),
         ));
         tokio::spawn(read_frames(
             FramedRead::new(read_half, ferrokafka_wire::frame::codec(MAX_RESPONSE_BYTES)),
@@ -389,16 +409,97 @@ fn encode_request<R: Request>(
     Ok(frame)
 }
 
+/// The requests waiting for an in-flight slot, and whom to tell how many there are.
+struct WriterQueue {
+    waiting: VecDeque<Outgoing>,
+    limit: usize,
+    address: String,
+    client_id: String,
+    observer: Option<ObserverHandle>,
+}
+
+impl WriterQueue {
+    fn new(address: &str, options: &ConnectionOptions) -> WriterQueue {
+        WriterQueue {
+            waiting: VecDeque::new(),
+            limit: options.max_in_flight.unwrap_or(usize::MAX).max(1),
+            address: address.to_string(),
+            client_id: options.client_id.clone(),
+            observer: options.observer.clone(),
+        }
+    }
+
+    /// Whether `frame` may be written now: it expects no response, or a slot is free.
+    fn may_write(&self, frame: &Outgoing, shared: &Shared) -> bool {
+        frame.pending.is_none() || self.limit == usize::MAX || shared.in_flight() < self.limit
+    }
+
+    /// Reports the queue's size, as kafkajs does each time a request has to wait and when the
+    /// waiting requests fail together.
+    fn report(&self, size: usize) {
+        if let Some(observer) = self.observer.as_ref().filter(|o| o.enabled()) {
+            observer.queue_size(&self.address, &self.client_id, size);
+        }
+    }
+
+    /// Fails every waiting request with `error`.
+    fn fail(&mut self, error: &Error) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        for frame in self.waiting.drain(..) {
+            if let Some(pending) = frame.pending {
+                let _ = pending.reply.send(Err(error.clone()));
+            }
+        }
+        self.report(0);
+    }
+}
+
 async fn write_frames(
     mut socket: OwnedWriteHalf,
     mut queued: mpsc::UnboundedReceiver<Outgoing>,
     shared: Arc<Shared>,
-    address: String,
+    mut queue: WriterQueue,
 ) {
     let mut batch = BytesMut::new();
-    while let Some(first) = queued.recv().await {
-        let mut next = Some(first);
-        while let Some(Outgoing { frame, pending }) = next.take() {
+    loop {
+        let freed = shared.freed.notified();
+        tokio::pin!(freed);
+        freed.as_mut().enable();
+        if let Some(error) = shared.closed_with() {
+            queue.fail(&error);
+            return;
+        }
+        let blocked = queue
+            .waiting
+            .front()
+            .is_some_and(|f| !queue.may_write(f, &shared));
+        let already_waiting = queue.waiting.len();
+        if already_waiting == 0 || blocked {
+            tokio::select! {
+                next = queued.recv() => match next {
+                    Some(frame) => queue.waiting.push_back(frame),
+                    None => return,
+                },
+                _ = &mut freed, if blocked => {}
+            }
+        }
+        while let Ok(frame) = queued.try_recv() {
+            queue.waiting.push_back(frame);
+        }
+        let arrived = queue.waiting.len() - already_waiting;
+        let mut written = 0usize;
+        let mut limited = false;
+        while let Some(front) = queue.waiting.front() {
+            if batch.len() >= 1 << 20 {
+                break;
+            }
+            if !queue.may_write(front, &shared) {
+                limited = true;
+                break;
+            }
+            let Outgoing { frame, pending } = queue.waiting.pop_front().expect("a front frame");
             if let Some(pending) = pending {
                 if let Some(timing) = &pending.timing {
                     timing.sent_at.store(now_ms(), Ordering::Relaxed);
@@ -406,12 +507,23 @@ async fn write_frames(
                 shared.expect(pending);
             }
             batch.extend_from_slice(&frame);
-            if batch.len() < 1 << 20 {
-                next = queued.try_recv().ok();
+            written += 1;
+        }
+        if limited {
+            // Requests that arrived now and must wait (those waiting before go out first).
+            let queued_now = arrived - written.saturating_sub(already_waiting).min(arrived);
+            let left = queue.waiting.len();
+            for size in left + 1 - queued_now..=left {
+                queue.report(size);
             }
         }
+        if batch.is_empty() {
+            continue;
+        }
         if let Err(error) = socket.write_all(&batch).await {
-            shared.fail_all(Error::socket(&address, "write", &error));
+            let error = Error::socket(&queue.address, "write", &error);
+            shared.fail_all(error.clone());
+            queue.fail(&error);
             return;
         }
         batch.clear();
@@ -436,6 +548,7 @@ async fn read_frames(
         let Some(pending) = shared.in_flight.lock().queue.pop_front() else {
             break Error::Encoding(format!("unexpected response {correlation_id}"));
         };
+        shared.freed.notify_one();
         if pending.correlation_id != correlation_id {
             let error = Error::Encoding(format!(
                 "response {correlation_id} does not match request {}",

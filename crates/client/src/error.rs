@@ -41,6 +41,16 @@ pub enum Error {
     /// ended (KafkaJSNonRetriableError with kafkajs's message).
     #[error("{0}")]
     State(String),
+    /// A partition assignor failed: the group's protocol names none of this member's
+    /// assignors, or an assignor the application supplied threw (`thrown`). kafkajs retries a
+    /// throwing assignor on a rebalance but not on a member's first join, so the consumer sets
+    /// `retriable`.
+    #[error("{message}")]
+    Assignor {
+        message: String,
+        thrown: bool,
+        retriable: bool,
+    },
 }
 
 /// The Kafka error codes kafkajs 2.2.4 marks retriable. Kafka's own list differs: it adds codes
@@ -60,6 +70,7 @@ impl Error {
             Error::Connection { .. } | Error::RequestTimeout { .. } => true,
             Error::Protocol { error, .. } => KAFKAJS_RETRIABLE.contains(&error.code()),
             Error::UnsupportedApi(_) | Error::Encoding(_) | Error::State(_) => false,
+            Error::Assignor { retriable, .. } => *retriable,
         }
     }
 

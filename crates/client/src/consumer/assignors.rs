@@ -1,12 +1,16 @@
 //! Partition assignors the group leader runs, wire-compatible with kafkajs and the Java client:
 //! the consumer protocol's MemberMetadata (subscription) and MemberAssignment encodings
 //! (version 0: int16 version, the topics or topic partitions, then user data bytes), kafkajs's
-//! `RoundRobinAssigner` and the Java client's `range`.
+//! `RoundRobinAssigner` and the Java client's `range`, and the interface to assignors the
+//! application supplies (kafkajs's custom partition assigners).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures::future::BoxFuture;
 
+use crate::cluster::TopicMetadata;
 use crate::error::{Error, Result};
 
 /// The assignors this client implements, by the protocol names the group sees.
@@ -32,6 +36,75 @@ impl AssignorKind {
         [AssignorKind::RoundRobin, AssignorKind::Range]
             .into_iter()
             .find(|kind| kind.name() == name)
+    }
+}
+
+/// An assignor a member offers in JoinGroup, in order of preference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignor {
+    BuiltIn(AssignorKind),
+    /// An assignor of [`GroupSettings::custom_assignors`](super::GroupSettings), by its name
+    /// (kafkajs's `assigner.name`, which the group protocol is matched against).
+    Custom(String),
+}
+
+impl Assignor {
+    /// The name the group protocol is matched against.
+    pub fn name(&self) -> &str {
+        match self {
+            Assignor::BuiltIn(kind) => kind.name(),
+            Assignor::Custom(name) => name,
+        }
+    }
+}
+
+/// A member as a custom assignor sees it (kafkajs's `GroupMember`): its id, static instance
+/// id, and the protocol metadata it joined with, undecoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    pub member_id: String,
+    pub group_instance_id: Option<String>,
+    pub metadata: Bytes,
+}
+
+/// What the group leader asks of a custom assignor.
+#[derive(Debug, Clone)]
+pub struct AssignmentRequest {
+    /// The assignor the group chose (the group protocol).
+    pub assignor: String,
+    /// The members in the JoinGroup response's order.
+    pub members: Vec<GroupMember>,
+    /// The leader's own subscription, which kafkajs passes as `topics`.
+    pub topics: Vec<String>,
+    /// The just-fetched metadata of every topic a member subscribes to.
+    pub metadata: Vec<TopicMetadata>,
+}
+
+/// A member's assignment as an assignor encoded it (a MemberAssignment).
+pub type EncodedAssignment = (String, Bytes);
+
+/// Assignors the application implements. The membership code asks them for their JoinGroup
+/// protocols on every join and, when this member leads and the group chose one of them, for the
+/// assignment.
+pub trait CustomAssignors: Send + Sync {
+    /// The JoinGroup protocol (name, metadata) of each custom assignor of the group settings,
+    /// in their order, for a member subscribed to `topics`.
+    fn protocols(&self, topics: Vec<String>) -> BoxFuture<'static, Result<Vec<(String, Bytes)>>>;
+
+    /// The assignment the chosen custom assignor computes.
+    fn assign(
+        &self,
+        request: AssignmentRequest,
+    ) -> BoxFuture<'static, Result<Vec<EncodedAssignment>>>;
+}
+
+/// A shareable [`CustomAssignors`], printable in settings.
+#[derive(Clone)]
+pub struct CustomAssignorsHandle(pub Arc<dyn CustomAssignors>);
+
+impl std::fmt::Debug for CustomAssignorsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomAssignorsHandle")
     }
 }
 
@@ -81,12 +154,13 @@ pub fn encode_assignment(assignment: &Assignment) -> Bytes {
     out.freeze()
 }
 
-/// Decodes an assignment of any version; an empty buffer is an empty assignment (as kafkajs
-/// treats it).
-pub fn decode_assignment(mut buf: &[u8]) -> Result<Assignment> {
+/// Decodes an assignment of any version, with its topics in the order they were encoded; an
+/// empty buffer is an empty assignment (as kafkajs treats it).
+pub fn decode_assignment(mut buf: &[u8]) -> Result<(Assignment, Vec<String>)> {
     let mut assignment = Assignment::new();
+    let mut order = Vec::new();
     if buf.len() < 2 {
-        return Ok(assignment);
+        return Ok((assignment, order));
     }
     buf.advance(2);
     let topics = get_count(&mut buf)?;
@@ -95,9 +169,10 @@ pub fn decode_assignment(mut buf: &[u8]) -> Result<Assignment> {
         let count = get_count(&mut buf)?;
         need(buf, count * 4)?;
         let partitions = (0..count).map(|_| buf.get_i32()).collect();
+        order.push(topic.clone());
         assignment.insert(topic, partitions);
     }
-    Ok(assignment)
+    Ok((assignment, order))
 }
 
 /// Assigns the partitions of the members' topics (`partitions` gives each topic's partition
@@ -224,8 +299,11 @@ mod tests {
         assert_eq!(decode_subscription(&encoded).unwrap(), topics);
         let assignment = Assignment::from([("a".to_string(), vec![0, 2])]);
         let encoded = encode_assignment(&assignment);
-        assert_eq!(decode_assignment(&encoded).unwrap(), assignment);
-        assert!(decode_assignment(&[]).unwrap().is_empty());
+        assert_eq!(
+            decode_assignment(&encoded).unwrap(),
+            (assignment, vec!["a".to_string()])
+        );
+        assert!(decode_assignment(&[]).unwrap().0.is_empty());
         assert!(decode_subscription(&encoded[..5]).is_err());
     }
 

@@ -6,8 +6,12 @@
 //! A Fetch long-polls for `maxWaitTimeInMs` only when it covers every partition that could be
 //! waiting for data; while some partition has a batch waiting to be taken, fetches poll briefly,
 //! so a partition taken meanwhile is not stuck behind a long poll of its leader.
+//!
+//! Fetches go over connections of their own: a broker answers each connection in request order,
+//! so a long poll on a shared connection would hold up the metadata, ListOffsets and group
+//! requests behind it (a group leader's assignment, a rebalanced partition's start).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +25,11 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::records::{self, Aborted};
 use super::{offsets, Batch, Event, Inner, Phase, TopicPartition};
+use crate::connection::Connection;
 use crate::error::{Error, Result};
+
+/// The fetcher's connections, by broker id.
+pub(super) type FetchConnections = parking_lot::Mutex<HashMap<i32, Arc<Connection>>>;
 
 /// The wait of a Fetch that does not cover every partition waiting for data.
 const SHORT_WAIT: Duration = Duration::from_millis(50);
@@ -238,7 +246,7 @@ async fn request(
     wanted: &[Wanted],
     wait: Duration,
 ) -> Result<BTreeMap<TopicPartition, Result<Option<Batch>>>> {
-    let connection = inner.cluster.connection_to_node(leader).await?;
+    let connection = fetch_connection(inner, leader).await?;
     let version = connection.version_of::<FetchRequest>()?.min(12);
     let options = &inner.options;
     let mut topics: Vec<FetchTopic> = Vec::new();
@@ -322,6 +330,36 @@ async fn request(
         }
     }
     Ok(out)
+}
+
+/// The fetcher's connection to broker `leader`, opened (or reopened) when needed.
+async fn fetch_connection(inner: &Inner, leader: i32) -> Result<Arc<Connection>> {
+    let open = inner.fetch_connections.lock().get(&leader).cloned();
+    if let Some(open) = open.filter(|c| !c.is_closed()) {
+        return Ok(open);
+    }
+    let address = match inner.cluster.known_address(leader) {
+        Some(address) => address,
+        None => inner
+            .cluster
+            .refresh(&[], false)
+            .await?
+            .brokers
+            .get(&leader)
+            .cloned()
+            .ok_or_else(|| {
+                Error::connection(
+                    "",
+                    format!("Broker {leader} not found in the cached metadata"),
+                )
+            })?,
+    };
+    let opened = Arc::new(Connection::connect(&address, inner.connection.clone()).await?);
+    inner
+        .fetch_connections
+        .lock()
+        .insert(leader, opened.clone());
+    Ok(opened)
 }
 
 /// Keeps fetched batches whose partition was not sought or reassigned meanwhile.

@@ -1,12 +1,13 @@
 //! Group membership against the group coordinator: FindCoordinator, JoinGroup (with KIP-394's
-//! MEMBER_ID_REQUIRED round trip), SyncGroup (the leader computes the assignment), Heartbeat,
-//! LeaveGroup and DescribeGroups. The coordinator gets its own connection, whose request timeout
-//! covers a JoinGroup that the broker holds for up to the rebalance timeout.
+//! MEMBER_ID_REQUIRED round trip), SyncGroup (the leader computes the assignment, with a
+//! built-in assignor or one the application supplies), Heartbeat, LeaveGroup and
+//! DescribeGroups. The coordinator gets its own connection, whose request timeout covers a
+//! JoinGroup that the broker holds for up to the rebalance timeout.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::describe_groups_response::DescribedGroup;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
@@ -19,7 +20,10 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use parking_lot::Mutex;
 
-use super::assignors::{self, Assignment, AssignorKind, Member};
+use super::assignors::{
+    self, Assignment, AssignmentRequest, Assignor, CustomAssignorsHandle, GroupMember, Member,
+};
+use super::watch::{partition_ids, PartitionIds};
 use crate::cluster::Cluster;
 use crate::connection::{Connection, ConnectionOptions};
 use crate::error::{Error, Result};
@@ -31,7 +35,10 @@ pub struct GroupSettings {
     pub session_timeout: Duration,
     pub rebalance_timeout: Duration,
     pub group_instance_id: Option<String>,
-    pub assignors: Vec<AssignorKind>,
+    /// The assignors offered in JoinGroup, in order of preference.
+    pub assignors: Vec<Assignor>,
+    /// Where the [`Assignor::Custom`] assignors are implemented.
+    pub custom_assignors: Option<CustomAssignorsHandle>,
     /// Whether the leader's metadata request creates subscribed topics that do not exist yet
     /// (kafkajs's `allowAutoTopicCreation`).
     pub allow_auto_topic_creation: bool,
@@ -45,6 +52,10 @@ pub struct Generation {
     pub leader_id: String,
     pub protocol: String,
     pub assignment: Assignment,
+    /// The assigned topics in the order the assignment lists them.
+    pub assigned_topics: Vec<String>,
+    /// When this member led: the partitions of the group's topics it assigned from.
+    pub assigned_from: Option<PartitionIds>,
 }
 
 impl Generation {
@@ -147,10 +158,14 @@ impl Coordinator {
 
     /// Joins and syncs once: a generation, or the error (retriable ones are worth retrying).
     pub async fn join_and_sync(&self, topics: &[String]) -> Result<Generation> {
+        let protocols = self.protocols(topics).await?;
         let joined = loop {
             let member_id = self.member_id();
             let outcome = self
-                .on_coordinator(|c| async move { self.join(&c, &member_id, topics).await })
+                .on_coordinator(|c| {
+                    let protocols = protocols.clone();
+                    async move { self.join(&c, &member_id, protocols).await }
+                })
                 .await?;
             match Error::from_code(outcome.error_code, None) {
                 None => break outcome,
@@ -178,48 +193,12 @@ impl Coordinator {
             .map(|p| p.to_string())
             .unwrap_or_default();
         let leader_id = joined.leader.to_string();
-        let mut assignments = Vec::new();
-        if leader_id == member_id {
-            let kind = AssignorKind::from_name(&protocol).ok_or_else(|| {
-                Error::Encoding(format!("unsupported partition assigner {protocol:?}"))
-            })?;
-            let mut members = Vec::new();
-            let mut order: Vec<String> = topics.to_vec();
-            for m in &joined.members {
-                let subscribed = assignors::decode_subscription(&m.metadata)?;
-                for topic in &subscribed {
-                    if !order.contains(topic) {
-                        order.push(topic.clone());
-                    }
-                }
-                members.push(Member {
-                    member_id: m.member_id.to_string(),
-                    topics: subscribed,
-                });
-            }
-            let metadata = self
-                .cluster
-                .refresh(&order, self.settings.allow_auto_topic_creation)
-                .await?;
-            let counts: BTreeMap<String, Vec<i32>> = metadata
-                .topics
-                .iter()
-                .filter(|(name, _)| order.contains(name))
-                .map(|(name, t)| {
-                    (
-                        name.clone(),
-                        t.partitions.iter().map(|p| p.partition).collect(),
-                    )
-                })
-                .collect();
-            for (member, assignment) in assignors::assign(kind, &members, &order, &counts) {
-                assignments.push(
-                    SyncGroupRequestAssignment::default()
-                        .with_member_id(text(&member))
-                        .with_assignment(assignors::encode_assignment(&assignment)),
-                );
-            }
-        }
+        let (assignments, assigned_from) = if leader_id == member_id {
+            let (assignments, assigned_from) = self.assign(&joined, &protocol, topics).await?;
+            (assignments, Some(assigned_from))
+        } else {
+            (Vec::new(), None)
+        };
         let generation_id = joined.generation_id;
         let synced = self
             .on_coordinator(|c| {
@@ -243,31 +222,151 @@ impl Coordinator {
             }
             return Err(error);
         }
+        let (assignment, assigned_topics) = assignors::decode_assignment(&synced.assignment)?;
         Ok(Generation {
             generation_id,
             member_id,
             leader_id,
             protocol,
-            assignment: assignors::decode_assignment(&synced.assignment)?,
+            assignment,
+            assigned_topics,
+            assigned_from,
         })
+    }
+
+    /// The JoinGroup protocols for a member subscribed to `topics`, in order of preference.
+    async fn protocols(&self, topics: &[String]) -> Result<Vec<(String, Bytes)>> {
+        let mut custom = match &self.settings.custom_assignors {
+            Some(handle)
+                if self
+                    .settings
+                    .assignors
+                    .iter()
+                    .any(|a| matches!(a, Assignor::Custom(_))) =>
+            {
+                handle.0.protocols(topics.to_vec()).await?.into_iter()
+            }
+            _ => Vec::new().into_iter(),
+        };
+        let subscription = assignors::encode_subscription(topics);
+        self.settings
+            .assignors
+            .iter()
+            .map(|assignor| match assignor {
+                Assignor::BuiltIn(kind) => Ok((kind.name().to_string(), subscription.clone())),
+                Assignor::Custom(name) => custom.next().ok_or_else(|| Error::Assignor {
+                    message: format!("partition assigner \"{name}\" gave no protocol"),
+                    thrown: false,
+                    retriable: false,
+                }),
+            })
+            .collect()
+    }
+
+    /// The leader's assignment for the group `joined` with `protocol`: each member's encoded
+    /// assignment, and the partitions of the group's topics it was computed from.
+    async fn assign(
+        &self,
+        joined: &kafka_protocol::messages::JoinGroupResponse,
+        protocol: &str,
+        topics: &[String],
+    ) -> Result<(Vec<SyncGroupRequestAssignment>, PartitionIds)> {
+        let assignor = self
+            .settings
+            .assignors
+            .iter()
+            .find(|a| a.name() == protocol)
+            .ok_or_else(|| Error::Assignor {
+                message: format!(
+                    "Unsupported partition assigner \"{protocol}\", the assigner wasn't found in the assigners list"
+                ),
+                thrown: false,
+                retriable: false,
+            })?;
+        let mut members = Vec::new();
+        let mut order: Vec<String> = topics.to_vec();
+        for m in &joined.members {
+            // A custom protocol's metadata need not be a subscription; its topics are then
+            // only the leader's.
+            let subscribed = match (assignor, assignors::decode_subscription(&m.metadata)) {
+                (_, Ok(subscribed)) => subscribed,
+                (Assignor::Custom(_), Err(_)) => Vec::new(),
+                (Assignor::BuiltIn(_), Err(error)) => return Err(error),
+            };
+            for topic in &subscribed {
+                if !order.contains(topic) {
+                    order.push(topic.clone());
+                }
+            }
+            members.push(Member {
+                member_id: m.member_id.to_string(),
+                topics: subscribed,
+            });
+        }
+        let metadata = self
+            .cluster
+            .refresh(&order, self.settings.allow_auto_topic_creation)
+            .await?;
+        let assigned_from = partition_ids(&metadata, &order);
+        let encoded: Vec<(String, Bytes)> = match assignor {
+            Assignor::BuiltIn(kind) => assignors::assign(*kind, &members, &order, &assigned_from)
+                .into_iter()
+                .map(|(member, assignment)| (member, assignors::encode_assignment(&assignment)))
+                .collect(),
+            Assignor::Custom(name) => {
+                let handle =
+                    self.settings
+                        .custom_assignors
+                        .as_ref()
+                        .ok_or_else(|| Error::Assignor {
+                            message: format!("partition assigner \"{name}\" is not implemented"),
+                            thrown: false,
+                            retriable: false,
+                        })?;
+                let request = AssignmentRequest {
+                    assignor: name.clone(),
+                    members: joined
+                        .members
+                        .iter()
+                        .map(|m| GroupMember {
+                            member_id: m.member_id.to_string(),
+                            group_instance_id: m.group_instance_id.as_ref().map(|i| i.to_string()),
+                            metadata: m.metadata.clone(),
+                        })
+                        .collect(),
+                    topics: topics.to_vec(),
+                    metadata: order
+                        .iter()
+                        .filter_map(|t| metadata.topics.get(t).cloned())
+                        .collect(),
+                };
+                handle.0.assign(request).await?
+            }
+        };
+        let assignments = encoded
+            .into_iter()
+            .map(|(member, assignment)| {
+                SyncGroupRequestAssignment::default()
+                    .with_member_id(text(&member))
+                    .with_assignment(assignment)
+            })
+            .collect();
+        Ok((assignments, assigned_from))
     }
 
     async fn join(
         &self,
         connection: &Connection,
         member_id: &str,
-        topics: &[String],
+        protocols: Vec<(String, Bytes)>,
     ) -> Result<kafka_protocol::messages::JoinGroupResponse> {
         let version = connection.version_of::<JoinGroupRequest>()?;
-        let subscription = assignors::encode_subscription(topics);
-        let protocols = self
-            .settings
-            .assignors
-            .iter()
-            .map(|kind| {
+        let protocols = protocols
+            .into_iter()
+            .map(|(name, metadata)| {
                 JoinGroupRequestProtocol::default()
-                    .with_name(text(kind.name()))
-                    .with_metadata(subscription.clone())
+                    .with_name(text(&name))
+                    .with_metadata(metadata)
             })
             .collect();
         let mut request = JoinGroupRequest::default()

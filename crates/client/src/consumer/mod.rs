@@ -1,6 +1,7 @@
 //! The group consumer: membership and heartbeats on a background task (so heartbeats go on while
-//! the application handles messages), a fetcher that keeps one batch ready per partition, and
-//! the offsets the application resolved, committed on request and before every rebalance.
+//! the application handles messages), a fetcher that keeps one batch ready per partition, the
+//! offsets the application resolved, committed on request and before every rebalance, and a
+//! metadata watch that rejoins when the group's topics change.
 //!
 //! The application pulls batches with [`Consumer::next`], handles them, and hands each back with
 //! [`Consumer::batch_done`]; a partition is never handed out twice at once, so each partition
@@ -11,6 +12,7 @@ mod fetcher;
 pub mod membership;
 pub mod offsets;
 pub mod records;
+mod watch;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -24,9 +26,13 @@ use crate::cluster::Cluster;
 use crate::connection::ConnectionOptions;
 use crate::error::{Error, Result};
 use crate::retry::{retry, RetryError, RetryOptions};
-pub use assignors::AssignorKind;
+pub use assignors::{
+    AssignmentRequest, Assignor, AssignorKind, CustomAssignors, CustomAssignorsHandle,
+    EncodedAssignment, GroupMember,
+};
 pub use membership::{Coordinator, Generation, GroupSettings};
 pub use records::{BatchContext, Record};
+pub use watch::PartitionIds;
 
 /// A topic and partition.
 pub type TopicPartition = (String, i32);
@@ -46,6 +52,11 @@ pub struct ConsumerOptions {
     pub max_wait: Duration,
     pub read_uncommitted: bool,
     pub rack_id: String,
+    /// How often the metadata watch looks at the cluster (kafkajs's `metadataMaxAge`).
+    pub metadata_max_age: Duration,
+    /// Whether the subscription has patterns: the watch then reports every topic name
+    /// ([`Event::Topics`]) when they change.
+    pub watch_topics: bool,
 }
 
 /// Something the application may want to know, as kafkajs's instrumentation events.
@@ -68,6 +79,18 @@ pub enum Event {
     Fetch {
         node_id: i32,
         duration_ms: u64,
+    },
+    /// The assignment named topics this member does not subscribe to; they are left out.
+    UnsubscribedTopics {
+        generation_id: i32,
+        member_id: String,
+        assigned_topics: Vec<String>,
+        topics_subscribed: Vec<String>,
+        topics_not_subscribed: Vec<String>,
+    },
+    /// The cluster's topics changed (reported only with `watch_topics`).
+    Topics {
+        names: Vec<String>,
     },
 }
 
@@ -125,15 +148,26 @@ struct State {
     events: VecDeque<Event>,
     failure: Option<RetryError>,
     cursor: usize,
+    /// The group must be joined again (the subscription or the group's partitions changed).
+    rejoin: bool,
+}
+
+/// What the consumer subscribes to: topic names in subscription order, and where each starts
+/// without a committed offset.
+struct Subscription {
+    topics: Vec<String>,
+    from_beginning: HashMap<String, bool>,
 }
 
 /// What the background tasks and the application share.
 struct Inner {
     cluster: Arc<Cluster>,
+    /// How the fetcher opens its connections.
+    connection: ConnectionOptions,
+    fetch_connections: fetcher::FetchConnections,
     coordinator: Coordinator,
     options: ConsumerOptions,
-    topics: Vec<String>,
-    from_beginning: HashMap<String, bool>,
+    subscription: Mutex<Subscription>,
     /// Whether resolved offsets are committed before rebalances and on stop.
     auto_commit: bool,
     state: Mutex<State>,
@@ -141,8 +175,10 @@ struct Inner {
     ready: Notify,
     /// Wakes the fetcher (a partition needs fetching).
     fetch_wanted: Notify,
-    /// Wakes the membership task (stop, or a partition was handed back during a rebalance).
+    /// Wakes the membership task (stop, or a rejoin).
     membership: Notify,
+    /// Wakes the metadata watch (stop, or a new generation).
+    watch: Notify,
 }
 
 /// A running group consumer. Dropping it does not leave the group: call [`Consumer::stop`].
@@ -162,11 +198,19 @@ impl Consumer {
         auto_commit: bool,
     ) -> Consumer {
         let inner = Arc::new(Inner {
-            coordinator: Coordinator::new(cluster.clone(), options.group.clone(), connection),
+            coordinator: Coordinator::new(
+                cluster.clone(),
+                options.group.clone(),
+                connection.clone(),
+            ),
+            connection,
+            fetch_connections: Default::default(),
             cluster,
             options,
-            topics: topics.iter().map(|(t, _)| t.clone()).collect(),
-            from_beginning: topics.into_iter().collect(),
+            subscription: Mutex::new(Subscription {
+                topics: topics.iter().map(|(t, _)| t.clone()).collect(),
+                from_beginning: topics.into_iter().collect(),
+            }),
             auto_commit,
             state: Mutex::new(State {
                 phase: Phase::Joining,
@@ -177,14 +221,40 @@ impl Consumer {
                 events: VecDeque::new(),
                 failure: None,
                 cursor: 0,
+                rejoin: false,
             }),
             ready: Notify::new(),
             fetch_wanted: Notify::new(),
             membership: Notify::new(),
+            watch: Notify::new(),
         });
         tokio::spawn(membership_loop(inner.clone()));
         tokio::spawn(fetcher::run(inner.clone()));
+        tokio::spawn(watch::run(inner.clone()));
         Consumer { inner }
+    }
+
+    /// Adds topics (each with its fromBeginning setting) to the subscription and rejoins the
+    /// group with it.
+    pub fn subscribe(&self, topics: Vec<(String, bool)>) {
+        let mut subscription = self.inner.subscription.lock();
+        let mut added = false;
+        for (topic, from_beginning) in topics {
+            if !subscription.topics.contains(&topic) {
+                subscription.topics.push(topic.clone());
+                added = true;
+            }
+            subscription.from_beginning.insert(topic, from_beginning);
+        }
+        drop(subscription);
+        if added {
+            self.inner.request_rejoin();
+        }
+    }
+
+    /// The subscribed topics.
+    pub fn topics(&self) -> Vec<String> {
+        self.inner.subscription.lock().topics.clone()
     }
 
     /// The next batch to handle (or a failure, or the stop), waiting until there is one.
@@ -235,7 +305,6 @@ impl Consumer {
         drop(state);
         self.inner.ready.notify_waiters();
         self.inner.fetch_wanted.notify_one();
-        self.inner.membership.notify_one();
     }
 
     /// Records resolved offsets (the next offset to commit per partition).
@@ -314,6 +383,7 @@ impl Consumer {
         self.inner.ready.notify_waiters();
         self.inner.fetch_wanted.notify_one();
         self.inner.membership.notify_one();
+        self.inner.watch.notify_one();
         if was == Phase::Stopped {
             return;
         }
@@ -322,6 +392,7 @@ impl Consumer {
             let _ = self.inner.commit(None).await;
         }
         let _ = self.inner.coordinator.leave().await;
+        self.inner.fetch_connections.lock().clear();
     }
 
     /// The group coordinator.
@@ -333,7 +404,7 @@ impl Consumer {
 impl Inner {
     /// Where a partition of `topic` without a committed offset starts.
     fn reset_offset(&self, topic: &str) -> i64 {
-        if self.from_beginning.get(topic) == Some(&true) {
+        if self.subscription.lock().from_beginning.get(topic) == Some(&true) {
             offsets::EARLIEST
         } else {
             offsets::LATEST
@@ -394,6 +465,22 @@ impl Inner {
 
     fn stopped(&self) -> bool {
         self.state.lock().phase == Phase::Stopped
+    }
+
+    /// Asks the membership task to join the group again.
+    fn request_rejoin(&self) {
+        self.state.lock().rejoin = true;
+        self.membership.notify_one();
+    }
+
+    /// Whether this member led the group and assigned from a topic that had no partitions.
+    fn assigned_topic_without_partitions(&self) -> bool {
+        let state = self.state.lock();
+        state
+            .generation
+            .as_ref()
+            .and_then(|g| g.assigned_from.as_ref())
+            .is_some_and(|from| from.values().any(Vec::is_empty))
     }
 
     fn uncommitted(&self) -> Vec<(TopicPartition, i64)> {
@@ -469,10 +556,48 @@ impl Inner {
     /// Joins (retrying as kafkajs does), then sets up the assigned partitions' positions.
     async fn join(&self) -> Result<(), RetryError> {
         let started = Instant::now();
-        let generation = retry(self.options.retry, |_| {
-            self.coordinator.join_and_sync(&self.topics)
+        // kafkajs gives up on a throwing custom assigner at a member's first join, and retries
+        // it when the member rejoins.
+        let rejoining = self.state.lock().generation.is_some();
+        let mut generation = retry(self.options.retry, |_| async {
+            self.state.lock().rejoin = false;
+            let topics = self.subscription.lock().topics.clone();
+            self.coordinator
+                .join_and_sync(&topics)
+                .await
+                .map_err(|error| match error {
+                    Error::Assignor {
+                        message,
+                        thrown: true,
+                        ..
+                    } => Error::Assignor {
+                        message,
+                        thrown: true,
+                        retriable: rejoining,
+                    },
+                    other => other,
+                })
         })
         .await?;
+        let subscribed = self.subscription.lock().topics.clone();
+        let not_subscribed: Vec<String> = generation
+            .assigned_topics
+            .iter()
+            .filter(|t| !subscribed.contains(t))
+            .cloned()
+            .collect();
+        if !not_subscribed.is_empty() {
+            generation
+                .assignment
+                .retain(|topic, _| subscribed.contains(topic));
+            self.emit(Event::UnsubscribedTopics {
+                generation_id: generation.generation_id,
+                member_id: generation.member_id.clone(),
+                assigned_topics: generation.assigned_topics.clone(),
+                topics_subscribed: subscribed,
+                topics_not_subscribed: not_subscribed,
+            });
+        }
         let assigned: Vec<TopicPartition> = generation
             .assignment
             .iter()
@@ -518,11 +643,14 @@ impl Inner {
             duration_ms: started.elapsed().as_millis() as u64,
         });
         self.fetch_wanted.notify_one();
+        self.watch.notify_one();
         Ok(())
     }
 
-    /// Heartbeats until the group rebalances (Ok) or the consumer stops or fails (Err).
+    /// Heartbeats every heartbeat interval until the group rebalances or this member must
+    /// rejoin (Ok), or the consumer stops or fails (Err).
     async fn heartbeat_until_rebalance(&self) -> Result<(), ()> {
+        let mut next_heartbeat = Instant::now() + self.options.heartbeat_interval;
         loop {
             let notified = self.membership.notified();
             tokio::pin!(notified);
@@ -530,13 +658,18 @@ impl Inner {
             if self.stopped() {
                 return Err(());
             }
-            let _ = tokio::time::timeout(self.options.heartbeat_interval, notified).await;
-            if self.stopped() {
-                return Err(());
-            }
-            let Some(generation) = self.state.lock().generation.clone() else {
+            let (generation, rejoin) = {
+                let state = self.state.lock();
+                (state.generation.clone(), state.rejoin)
+            };
+            let Some(generation) = generation.filter(|_| !rejoin) else {
                 return Ok(());
             };
+            if Instant::now() < next_heartbeat {
+                let _ = tokio::time::timeout_at(next_heartbeat.into(), notified).await;
+                continue;
+            }
+            next_heartbeat = Instant::now() + self.options.heartbeat_interval;
             match self.coordinator.heartbeat(&generation).await {
                 Ok(()) => self.emit(Event::Heartbeat {
                     member_id: generation.member_id.clone(),
