@@ -245,6 +245,7 @@ fn execute(args: Args, stop: StopOn) -> Result<(), String> {
             partitioner: PartitionerKind::Default,
             max_in_flight: 5,
             linger: Duration::ZERO,
+            idempotence: None,
         },
     );
     let (lines, mut incoming) = mpsc::channel::<String>(4 * MAX_BATCH);
