@@ -96,16 +96,15 @@ function createProducer ({
   let hasProducerId = false
   const outcomes = new Outstanding((sends) => {
     if (!handle) throw new Error('The producer is disconnected')
-    const plain = sends.filter(({ transaction }) => transaction === undefined)
-    if (plain.length > 0) handle.send(packSends(plain))
-    const inTransactions = new Map()
+    // Sends outside a transaction (`transaction` undefined) cross together, and so do the
+    // sends of each transaction.
+    const byTransaction = new Map()
     for (const send of sends) {
-      if (send.transaction === undefined) continue
-      const same = inTransactions.get(send.transaction) ?? []
-      same.push(send)
-      inTransactions.set(send.transaction, same)
+      const same = byTransaction.get(send.transaction)
+      if (same) same.push(send)
+      else byTransaction.set(send.transaction, [send])
     }
-    for (const [generation, same] of inTransactions) handle.send(packSends(same), generation)
+    for (const [transaction, same] of byTransaction) handle.send(packSends(same), transaction)
   })
   let connecting = null
 

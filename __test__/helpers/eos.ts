@@ -42,8 +42,9 @@ export interface ReadMessage {
  */
 export async function readBack(brokers: string[], topic: string, done: (seen: ReadMessage[]) => boolean,
   { readUncommitted = false } = {}): Promise<ReadMessage[]> {
+  // A short fetch wait: disconnecting waits for the fetch in flight.
   const consumer = new KafkaJS({ brokers, logLevel: logLevel.NOTHING })
-    .consumer({ groupId: uniqueName('read-back'), readUncommitted })
+    .consumer({ groupId: uniqueName('read-back'), readUncommitted, maxWaitTimeInMs: 200 })
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   const seen: ReadMessage[] = []

@@ -47,10 +47,12 @@ const MAX_END_TXN_VERSION: i16 = 4;
 /// The newest TxnOffsetCommit version of transactions v1.
 const MAX_TXN_OFFSET_COMMIT_VERSION: i16 = 4;
 
-/// How soon a request answered CONCURRENT_TRANSACTIONS is sent again: the coordinator answers it
-/// while the previous transaction's markers are being written, which takes milliseconds, so the
-/// Java client retries it after 20 ms too (KAFKA-5477) instead of after the usual backoff.
-const CONCURRENT_TRANSACTIONS_BACKOFF: Duration = Duration::from_millis(20);
+/// How soon a request answered CONCURRENT_TRANSACTIONS is first sent again, doubling up to
+/// [`CONCURRENT_TRANSACTIONS_MAX_BACKOFF`]: the coordinator answers it while the previous
+/// transaction's markers are being written, which takes milliseconds, so the Java client too
+/// retries it after 20 ms (KAFKA-5477) instead of after the usual backoff.
+const CONCURRENT_TRANSACTIONS_BACKOFF: Duration = Duration::from_millis(5);
+const CONCURRENT_TRANSACTIONS_MAX_BACKOFF: Duration = Duration::from_millis(20);
 /// How long such quick retries go on before the usual backoff takes over.
 const CONCURRENT_TRANSACTIONS_WINDOW: Duration = Duration::from_secs(2);
 
@@ -429,13 +431,15 @@ impl Transactions {
                     }
                 };
                 let quick_until = Instant::now() + CONCURRENT_TRANSACTIONS_WINDOW;
+                let mut wait = CONCURRENT_TRANSACTIONS_BACKOFF;
                 loop {
                     match request(connection.clone()).await {
                         Err(Error::Protocol {
                             error: ResponseError::ConcurrentTransactions,
                             ..
                         }) if Instant::now() < quick_until => {
-                            tokio::time::sleep(CONCURRENT_TRANSACTIONS_BACKOFF).await;
+                            tokio::time::sleep(wait).await;
+                            wait = (wait * 2).min(CONCURRENT_TRANSACTIONS_MAX_BACKOFF);
                         }
                         outcome => break outcome,
                     }
