@@ -117,7 +117,7 @@ describe('the tarball', () => {
     const excluded = ['src', ...fs.readdirSync(path.join(root, 'crates')).map((c) => `crates/${c}/src`)].flatMap(walk)
       .filter((f) => testOnlyRust.test(f)).map((f) => path.basename(f, '.rs'))
     const shipped = tarballFiles.filter((f) => f.endsWith('.rs')).map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
-    const declared = Array.from(shipped.matchAll(/(#\[cfg\(test\)\]\s*)?\bmod (\w+);/g), (m) => ({ name: m[2], testOnly: m[1] !== undefined }))
+    const declared = Array.from(shipped.matchAll(/(#\[cfg\(test\)\]\s*)?(?:\bpub(?:\([^)]*\))?\s+)?\bmod (\w+);/g), (m) => ({ name: m[2], testOnly: m[1] !== undefined }))
     for (const name of new Set(excluded)) {
       expect(declared.filter((d) => d.name === name)).toEqual(expect.arrayContaining([{ name, testOnly: true }]))
       expect(declared.filter((d) => d.name === name && !d.testOnly)).toEqual([])
