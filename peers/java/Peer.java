@@ -26,6 +26,7 @@ import org.apache.kafka.clients.admin.ListTransactionsOptions;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -225,7 +226,23 @@ public final class Peer {
       producer.send(new ProducerRecord<>(topic, 0, null, "b")).get();
       describeTxn(admin, topic, transactionalId);
       producer.commitTransaction();
+      awaitMarkersWritten(admin, transactionalId);
       describeTxn(admin, topic, transactionalId);
+    }
+  }
+
+  /**
+   * Waits until the coordinator has written a committed transaction's markers: commitTransaction
+   * returns once the commit is decided (PrepareCommit), and the markers follow asynchronously.
+   */
+  private static void awaitMarkersWritten(Admin admin, String transactionalId) throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (admin.describeTransactions(List.of(transactionalId)).all().get().get(transactionalId).state()
+        == TransactionState.PREPARE_COMMIT) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(transactionalId + " stayed in PrepareCommit for " + DEADLINE);
+      }
+      Thread.sleep(10);
     }
   }
 
