@@ -60,3 +60,27 @@ export function startRdmock(topics: string[]): Target {
 export function startApacheKafka(): Target {
   return startScript('Apache Kafka', path.join(root, 'peers', 'kafka', 'start.sh'), [])
 }
+
+/**
+ * Runs a side-by-side benchmark: starts the brokers BENCH_TARGETS names (`ferrokafka`, `kafka`;
+ * both when unset), measures each in turn, prints the rows and stops every broker it started.
+ */
+export function runBenchmark<Row>(measure: (target: Target) => Promise<Row[]>, print: (rows: Row[]) => void): void {
+  const run = async (): Promise<void> => {
+    const targets: Target[] = []
+    try {
+      const only = process.env.BENCH_TARGETS?.split(',')
+      if (!only || only.includes('ferrokafka')) targets.push(await startFerrokafka())
+      if (!only || only.includes('kafka')) targets.push(startApacheKafka())
+      const rows: Row[] = []
+      for (const target of targets) rows.push(...await measure(target))
+      print(rows)
+    } finally {
+      for (const target of targets) target.stop()
+    }
+  }
+  run().catch((error) => {
+    console.error(error)
+    process.exit(1)
+  })
+}

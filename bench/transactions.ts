@@ -6,7 +6,7 @@
 // usage: npm run bench:transactions [-- --messages N]   (needs `bash peers/install.sh` first)
 import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { Kafka } from 'ferrokafka'
-import { Target, startFerrokafka, startApacheKafka } from './targets'
+import { Target, runBenchmark } from './targets'
 
 const argMessages = process.argv.indexOf('--messages')
 const MESSAGES = argMessages > 0 ? Number(process.argv[argMessages + 1]) : 100_000
@@ -103,21 +103,4 @@ function print(rows: Row[]): void {
   }
 }
 
-async function main(): Promise<void> {
-  const targets: Target[] = []
-  try {
-    const only = process.env.BENCH_TARGETS?.split(',')
-    if (!only || only.includes('ferrokafka')) targets.push(await startFerrokafka())
-    if (!only || only.includes('kafka')) targets.push(startApacheKafka())
-    const rows: Row[] = []
-    for (const target of targets) rows.push(...await measure(target))
-    print(rows)
-  } finally {
-    for (const target of targets) target.stop()
-  }
-}
-
-main().catch((error) => {
-  console.error(error)
-  process.exit(1)
-})
+runBenchmark(measure, print)
