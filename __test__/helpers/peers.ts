@@ -4,7 +4,9 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import path from 'node:path'
+import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { createBroker } from '../..'
+import { waitFor } from './kafka'
 
 const repoRoot = path.resolve(__dirname, '..', '..')
 const peersDir = path.join(repoRoot, 'peers')
@@ -109,6 +111,7 @@ export async function startApacheKafka(properties: string[] = []): Promise<Resta
   requireFile(path.join(cache, 'kafka', 'libs', '.pom.xml'), 'Apache Kafka')
   const started = await startScript('Apache Kafka', path.join(peersDir, 'kafka', 'start.sh'), properties)
   const dir = started.dir
+  await awaitGroupCoordinator(started.brokers)
   return {
     ...started,
     async restart () {
@@ -117,7 +120,24 @@ export async function startApacheKafka(properties: string[] = []): Promise<Resta
       const deadline = Date.now() + 60_000
       while (!exited(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
       await run('bash', [path.join(peersDir, 'kafka', 'serve.sh'), dir], { timeoutMs: 100_000 })
+      await awaitGroupCoordinator(started.brokers)
     }
+  }
+}
+
+/**
+ * Waits until Apache Kafka's group coordinator answers. Until its offsets topic is created and
+ * loaded, joins and commits get COORDINATOR_NOT_AVAILABLE, which kafkajs retries only within its
+ * short test-mode budget (a kafkajs consumer then crashes and restarts, and can miss a test's wait).
+ */
+async function awaitGroupCoordinator(brokers: string[]): Promise<void> {
+  const admin = new KafkaJS({ brokers, logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    await waitFor(() => admin.describeGroups(['coordinator-check']).then(() => true, () => false),
+      'the group coordinator of Apache Kafka', 60_000)
+  } finally {
+    await admin.disconnect()
   }
 }
 
