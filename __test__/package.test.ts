@@ -99,7 +99,7 @@ afterAll(() => {
 describe('the tarball', () => {
   it('carries the package and everything a source build needs, and no tests, benches or build leftovers', () => {
     const required = [
-      'package.json', 'README.md', 'index.js', 'index.mjs', 'index.d.ts', 'lib/native-loader.js', 'bin/ferrokafka.js',
+      'package.json', 'README.md', 'index.js', 'index.mjs', 'index.d.ts', 'lib/native-loader.js', 'bin/ferrokafka.js', 'config/server.properties',
       'jest/jest-preset.js', 'jest/global-setup.js', 'jest/global-teardown.js', 'jest/index.js', 'jest/index.mjs', 'jest/index.d.ts',
       'scripts/build.js', addonFile, 'Cargo.toml', 'Cargo.lock', 'build.rs'
     ]

@@ -6,13 +6,19 @@ mod connect;
 mod console_consumer;
 mod console_producer;
 mod consumer_groups;
+mod daemon;
+mod pid_files;
 mod properties;
+mod server_checks;
 mod server_start;
+mod server_stop;
 mod stop;
+mod storage;
 mod topics;
 
 use clap::{Parser, Subcommand};
 
+pub use daemon::Launcher;
 pub use stop::StopOn;
 
 /// Kafka's command-line tools.
@@ -29,8 +35,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start a broker in the foreground, like kafka-server-start.sh.
+    /// Start a broker in the foreground or with -daemon, like kafka-server-start.sh.
     ServerStart(server_start::Args),
+    /// Stop the running brokers, like kafka-server-stop.sh.
+    ServerStop(server_stop::Args),
+    /// Make a cluster id and format log directories, like kafka-storage.sh.
+    Storage(storage::Args),
     /// Create, list, describe, alter and delete topics, like kafka-topics.sh.
     Topics(topics::Args),
     /// Send standard input's lines to a topic, like kafka-console-producer.sh.
@@ -44,6 +54,8 @@ enum Command {
 /// The subcommand each of Kafka's scripts stands for, by script name (without `.sh`).
 pub const SCRIPTS: &[(&str, &str)] = &[
     ("kafka-server-start", "server-start"),
+    ("kafka-server-stop", "server-stop"),
+    ("kafka-storage", "storage"),
     ("kafka-topics", "topics"),
     ("kafka-console-producer", "console-producer"),
     ("kafka-console-consumer", "console-consumer"),
@@ -52,8 +64,8 @@ pub const SCRIPTS: &[(&str, &str)] = &[
 
 /// Runs the tool named by `args` (`args[0]` is the program name) and returns its exit code.
 /// A program named after one of Kafka's scripts (`kafka-topics.sh`, ...) runs that script's
-/// subcommand.
-pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
+/// subcommand. `launcher` runs this program again (for `server-start -daemon`).
+pub fn run(args: Vec<String>, stop: StopOn, launcher: Launcher) -> i32 {
     let cli = match Cli::try_parse_from(normalise(args)) {
         Ok(cli) => cli,
         Err(error) => {
@@ -62,7 +74,9 @@ pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
         }
     };
     match cli.command {
-        Command::ServerStart(args) => server_start::run(args, stop),
+        Command::ServerStart(args) => server_start::run(args, stop, &launcher),
+        Command::ServerStop(args) => server_stop::run(args, &launcher),
+        Command::Storage(args) => storage::run(args),
         Command::Topics(args) => topics::run(args),
         Command::ConsoleProducer(args) => console_producer::run(args, stop),
         Command::ConsoleConsumer(args) => console_consumer::run(args, stop),
@@ -70,8 +84,12 @@ pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
     }
 }
 
-/// Kafka's script names become subcommands.
-fn normalise(mut args: Vec<String>) -> Vec<String> {
+/// Kafka's script names become subcommands, and its single-dash `-daemon` a flag.
+fn normalise(args: Vec<String>) -> Vec<String> {
+    let mut args: Vec<String> = args
+        .into_iter()
+        .map(|a| if a == "-daemon" { "--daemon".into() } else { a })
+        .collect();
     let program = args
         .first()
         .map(|p| {
@@ -108,6 +126,15 @@ mod tests {
         assert_eq!(
             normalise(args(&["ferrokafka", "topics"])),
             args(&["ferrokafka", "topics"])
+        );
+        assert_eq!(
+            normalise(args(&["kafka-server-start.sh", "-daemon", "s.properties"])),
+            args(&[
+                "kafka-server-start.sh",
+                "server-start",
+                "--daemon",
+                "s.properties"
+            ])
         );
     }
 

@@ -5,6 +5,10 @@
 static ALLOC: ferrokafka_broker::LazyLargeAllocator = ferrokafka_broker::LazyLargeAllocator;
 
 fn main() {
-    let code = ferrokafka_cli::run(std::env::args().collect(), ferrokafka_cli::StopOn::Signals);
+    let code = ferrokafka_cli::run(
+        std::env::args().collect(),
+        ferrokafka_cli::StopOn::Signals,
+        ferrokafka_cli::Launcher::current_exe(),
+    );
     std::process::exit(code);
 }

@@ -1,5 +1,7 @@
-//! `server-start`: runs a broker in the foreground from a server.properties file and
-//! `--override key=value` settings, as kafka-server-start.sh does, until interrupted.
+//! `server-start`: runs a broker from a server.properties file and `--override key=value`
+//! settings, as kafka-server-start.sh does: in the foreground until interrupted, or with
+//! `-daemon` in the background (see `daemon`). ZooKeeper settings are refused, keys Kafka does
+//! not know are named once, and a pid file lets `server-stop` find the server.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -8,11 +10,15 @@ use std::path::PathBuf;
 
 use ferrokafka_broker::{Broker, BrokerConfig};
 
-use crate::StopOn;
+use crate::daemon::{self, Launcher};
+use crate::{pid_files, server_checks, StopOn};
 
 /// Arguments of `server-start`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Run in the background, output in $LOG_DIR/kafkaServer.out (Kafka's `-daemon`).
+    #[arg(long)]
+    daemon: bool,
     /// A server.properties file.
     config: Option<PathBuf>,
     /// A property that replaces the file's value, as `key=value`; may repeat.
@@ -20,8 +26,8 @@ pub struct Args {
     overrides: Vec<String>,
 }
 
-pub fn run(args: Args, stop: StopOn) -> i32 {
-    match start(args, stop) {
+pub fn run(args: Args, stop: StopOn, launcher: &Launcher) -> i32 {
+    match start(args, stop, launcher) {
         Ok(()) => 0,
         Err(message) => {
             eprintln!("ERROR {message}");
@@ -30,7 +36,8 @@ pub fn run(args: Args, stop: StopOn) -> i32 {
     }
 }
 
-fn start(args: Args, stop: StopOn) -> Result<(), String> {
+/// The file's properties with the overrides applied.
+fn properties(args: &Args) -> Result<BTreeMap<String, String>, String> {
     let mut properties = match &args.config {
         Some(path) => super::properties::parse(
             &std::fs::read_to_string(path)
@@ -44,6 +51,33 @@ fn start(args: Args, stop: StopOn) -> Result<(), String> {
             .ok_or_else(|| format!("--override expects key=value, got {item:?}"))?;
         properties.insert(key.trim().to_string(), value.trim().to_string());
     }
+    Ok(properties)
+}
+
+/// The arguments that start the same server in the foreground.
+fn foreground_args(args: &Args) -> Vec<String> {
+    let mut out = vec!["server-start".to_string()];
+    out.extend(args.config.iter().map(|c| c.to_string_lossy().into_owned()));
+    for item in &args.overrides {
+        out.push("--override".to_string());
+        out.push(item.clone());
+    }
+    out
+}
+
+fn start(args: Args, stop: StopOn, launcher: &Launcher) -> Result<(), String> {
+    let properties = properties(&args)?;
+    server_checks::refuse_zookeeper(&properties)?;
+    let log_dir = launcher.log_dir();
+    if args.daemon {
+        println!(
+            "{}",
+            daemon::start(launcher, &foreground_args(&args), &log_dir)?
+        );
+        return Ok(());
+    }
+    let unknown = server_checks::unknown_keys(&properties).join(", ");
+    let roles = properties.get("process.roles").cloned();
     let listener = properties
         .get("listeners")
         .map(String::as_str)
@@ -71,16 +105,42 @@ fn start(args: Args, stop: StopOn) -> Result<(), String> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
+    if !unknown.is_empty() {
+        tracing::warn!(
+            "These configurations '[{unknown}]' were supplied but are not Kafka broker settings; they are ignored."
+        );
+    }
     runtime.block_on(async {
         let broker = Broker::start(config)
             .await
             .map_err(|e| format!("cannot start the broker: {e}"))?;
-        println!(
-            "[KafkaServer id={}] started: listening on {} (cluster id {})",
-            broker.state().config.node_id,
+        let node_id = broker.state().config.node_id;
+        let line = format!(
+            "[KafkaServer id={node_id}] started: listening on {} (cluster id {})",
             broker.bootstrap(),
             broker.state().config.cluster_id
         );
+        println!("{line}");
+        let registration =
+            pid_files::register(&log_dir, node_id, roles.as_deref(), &broker.bootstrap());
+        let _registration = match registration {
+            Ok(registration) => Some(registration),
+            Err(e) if daemon::is_daemon() => {
+                broker.shutdown().await;
+                return Err(format!(
+                    "cannot write a pid file into {}: {e}",
+                    log_dir.display()
+                ));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot write a pid file into {} ({e}); kafka-server-stop will not find this server",
+                    log_dir.display()
+                );
+                None
+            }
+        };
+        daemon::report_started(&line).await;
         stop.wait().await;
         broker.shutdown().await;
         Ok(())
@@ -101,18 +161,23 @@ fn split_listener(value: &str) -> Result<(String, u16), String> {
     Ok((host.trim_matches(['[', ']']).to_string(), port))
 }
 
+/// The address a listener binds: its host's IPv4 address where it has one, as Java prefers.
 fn parse_listener(value: &str) -> Result<(IpAddr, u16), String> {
     let (host, port) = split_listener(value)?;
     if host.is_empty() {
         return Ok((IpAddr::from([0, 0, 0, 0]), port));
     }
-    let ip = (host.as_str(), port)
+    let ips: Vec<IpAddr> = (host.as_str(), port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve listener host {host:?}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("listener host {host:?} has no address"))?
-        .ip();
-    Ok((ip, port))
+        .map(|a| a.ip())
+        .collect();
+    let ip = ips
+        .iter()
+        .find(|ip| ip.is_ipv4())
+        .or(ips.first())
+        .ok_or_else(|| format!("listener host {host:?} has no address"))?;
+    Ok((*ip, port))
 }
 
 #[cfg(test)]
@@ -130,5 +195,9 @@ mod tests {
             IpAddr::from([0, 0, 0, 0])
         );
         assert!(split_listener("PLAINTEXT://nohost").is_err());
+        assert_eq!(
+            parse_listener("PLAINTEXT://localhost:9092").unwrap().0,
+            IpAddr::from([127, 0, 0, 1])
+        );
     }
 }
