@@ -6,7 +6,11 @@ mod connect;
 mod console_consumer;
 mod console_producer;
 mod consumer_groups;
+mod consumer_perf;
 mod datetime;
+mod java_format;
+mod producer_perf;
+mod progress;
 mod properties;
 mod reset_offsets;
 mod server_start;
@@ -39,8 +43,13 @@ enum Command {
     ConsoleProducer(console_producer::Args),
     /// Print a topic's messages, like kafka-console-consumer.sh.
     ConsoleConsumer(console_consumer::Args),
-    /// List, describe and delete consumer groups, like kafka-consumer-groups.sh.
+    /// List, describe, delete consumer groups and reset their offsets, like
+    /// kafka-consumer-groups.sh.
     ConsumerGroups(consumer_groups::Args),
+    /// Measure how fast records are produced, like kafka-producer-perf-test.sh.
+    ProducerPerfTest(producer_perf::Args),
+    /// Measure how fast records are consumed, like kafka-consumer-perf-test.sh.
+    ConsumerPerfTest(consumer_perf::Args),
 }
 
 /// The subcommand each of Kafka's scripts stands for, by script name (without `.sh`).
@@ -50,6 +59,8 @@ pub const SCRIPTS: &[(&str, &str)] = &[
     ("kafka-console-producer", "console-producer"),
     ("kafka-console-consumer", "console-consumer"),
     ("kafka-consumer-groups", "consumer-groups"),
+    ("kafka-producer-perf-test", "producer-perf-test"),
+    ("kafka-consumer-perf-test", "consumer-perf-test"),
 ];
 
 /// Runs the tool named by `args` (`args[0]` is the program name) and returns its exit code.
@@ -69,6 +80,8 @@ pub fn run(args: Vec<String>, stop: StopOn) -> i32 {
         Command::ConsoleProducer(args) => console_producer::run(args, stop),
         Command::ConsoleConsumer(args) => console_consumer::run(args, stop),
         Command::ConsumerGroups(args) => consumer_groups::run(args),
+        Command::ProducerPerfTest(args) => producer_perf::run(args),
+        Command::ConsumerPerfTest(args) => consumer_perf::run(args, stop),
     }
 }
 
