@@ -20,7 +20,7 @@ mod tests {
     fn prints_like_java() {
         assert_eq!(fixed(1.0 / 3.0, 4), "0.3333");
         assert_eq!(fixed(2.5, 6), "2.500000");
-        assert_eq!(fixed(1.0 / 0.0, 4), "Infinity");
-        assert_eq!(fixed(0.0 / 0.0, 2), "NaN");
+        assert_eq!(fixed(f64::INFINITY, 4), "Infinity");
+        assert_eq!(fixed(f64::NAN, 2), "NaN");
     }
 }

@@ -193,8 +193,12 @@ struct Plan {
     send: SendOptions,
 }
 
-/// One send in flight: its records' creation times and sizes.
-type InFlight = JoinHandle<(Result<(), String>, Instant, Vec<(Instant, usize)>)>;
+/// A finished send: its outcome, when it was acknowledged, and its records' creation times and
+/// sizes.
+type Sent = (Result<(), String>, Instant, Vec<(Instant, usize)>);
+
+/// One send in flight.
+type InFlight = JoinHandle<Sent>;
 
 async fn produce(producer: Arc<Producer>, plan: Plan, bootstrap: &str) -> Result<(), String> {
     let mut stats = Stats::new(plan.records);
@@ -297,9 +301,7 @@ async fn produce(producer: Arc<Producer>, plan: Plan, bootstrap: &str) -> Result
 
 /// Records a finished send's latencies; its bytes. A failed send ends the test.
 fn settle(
-    done: Option<
-        Result<(Result<(), String>, Instant, Vec<(Instant, usize)>), tokio::task::JoinError>,
-    >,
+    done: Option<Result<Sent, tokio::task::JoinError>>,
     stats: &mut Stats,
     progress: &mut Progress,
 ) -> Result<usize, String> {
@@ -372,7 +374,7 @@ impl Stats {
         self.window_bytes += bytes;
         self.window_total_latency += latency;
         self.window_max_latency = self.window_max_latency.max(latency);
-        if self.iteration % self.sampling == 0 {
+        if self.iteration.is_multiple_of(self.sampling) {
             self.latencies.push(latency);
         }
         self.iteration += 1;
