@@ -59,12 +59,51 @@ pub fn describe(error: &RetryError, bootstrap: &str) -> String {
     describe_error(last, bootstrap)
 }
 
-/// A client error as one line.
+/// A client error as one line. A connection failure names the bootstrap servers only when it
+/// was one of them (or no broker in particular) that could not be reached.
 pub fn describe_error(error: &Error, bootstrap: &str) -> String {
     match error {
-        Error::Connection { message, .. } => {
+        Error::Connection { message, .. } if names_a_missing_broker(message) => message.clone(),
+        Error::Connection {
+            broker, message, ..
+        } if broker.is_empty() || bootstrap.split(',').any(|b| b.trim() == broker) => {
             format!("cannot reach bootstrap server {bootstrap}: {message}")
         }
+        Error::Connection {
+            broker, message, ..
+        } => format!("cannot reach broker {broker}: {message}"),
         other => other.to_string(),
+    }
+}
+
+/// Whether `message` says a broker is missing from the cluster's metadata (the cluster was
+/// reached) rather than unreachable.
+fn names_a_missing_broker(message: &str) -> bool {
+    message.contains("not found in the cached metadata")
+        || message.contains("is not in the metadata")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blames_the_bootstrap_servers_only_when_they_failed() {
+        let bootstrap = "127.0.0.1:1,127.0.0.1:2";
+        assert_eq!(
+            describe_error(&Error::connection("127.0.0.1:2", "refused"), bootstrap),
+            "cannot reach bootstrap server 127.0.0.1:1,127.0.0.1:2: refused"
+        );
+        assert_eq!(
+            describe_error(&Error::connection("10.0.0.9:9092", "refused"), bootstrap),
+            "cannot reach broker 10.0.0.9:9092: refused"
+        );
+        assert_eq!(
+            describe_error(
+                &Error::connection("", "Broker 0 not found in the cached metadata"),
+                bootstrap
+            ),
+            "Broker 0 not found in the cached metadata"
+        );
     }
 }

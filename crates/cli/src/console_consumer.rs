@@ -1,15 +1,17 @@
 //! `console-consumer`: kafka-console-consumer.sh — prints a topic's messages with Kafka's
 //! DefaultMessageFormatter `--property` settings, as a member of `--group` (or of a fresh
 //! `console-consumer-N` group), until `--max-messages`, `--timeout-ms` or Ctrl-C, and then says
-//! how many messages it processed.
+//! how many messages it processed. With `--partition` (and `--offset`) it reads that partition
+//! directly, in no group.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
+use ferrokafka_client::consumer::partition_reader::{PartitionReader, ReaderOptions, StartAt};
 use ferrokafka_client::consumer::records::{BatchContext, Record};
 use ferrokafka_client::consumer::{
-    Assignor, AssignorKind, Consumer, ConsumerOptions, GroupSettings,
+    Assignor, AssignorKind, Batch, Consumer, ConsumerOptions, GroupSettings,
 };
 
 use crate::console_producer::key_values;
@@ -30,6 +32,13 @@ pub struct Args {
     /// Start from the earliest message when the group has no committed offset.
     #[arg(long)]
     from_beginning: bool,
+    /// Read this partition directly, in no group; from its end unless --offset or
+    /// --from-beginning says otherwise.
+    #[arg(long)]
+    partition: Option<i32>,
+    /// With --partition: where to start, earliest, latest or an offset.
+    #[arg(long)]
+    offset: Option<String>,
     /// Exit after this many messages.
     #[arg(long)]
     max_messages: Option<u64>,
@@ -161,6 +170,7 @@ fn execute(args: Args, stop: StopOn) -> Result<u64, (Option<u64>, String)> {
         .clone()
         .ok_or_else(|| early("Missing required argument \"[bootstrap-server]\"".to_string()))?;
     let from_beginning = args.from_beginning;
+    let direct = direct_start(&args).map_err(early)?;
     let read_uncommitted = match args.isolation_level.as_str() {
         "read_uncommitted" => true,
         "read_committed" => false,
@@ -176,6 +186,9 @@ fn execute(args: Args, stop: StopOn) -> Result<u64, (Option<u64>, String)> {
         .get("client.id")
         .cloned()
         .unwrap_or_else(|| "console-consumer".to_string());
+    if let Some(start) = direct {
+        return read_partition(&args, start, read_uncommitted, &formatter, &client_id, stop);
+    }
     let commit = args.group.is_some();
     let group_id = args
         .group
@@ -237,7 +250,6 @@ async fn consume(
     stop: &StopOn,
     bootstrap: &str,
 ) -> Result<(), String> {
-    let mut stdout = std::io::stdout();
     let idle = args.timeout_ms.map(Duration::from_millis);
     loop {
         if args.max_messages.is_some_and(|max| *processed >= max) {
@@ -256,23 +268,7 @@ async fn consume(
         }
         let Some(batch) = poll.batch else { continue };
         let tp = (batch.topic.clone(), batch.partition);
-        let mut next = None;
-        let mut printed = 0;
-        for record in &batch.records {
-            if args.max_messages.is_some_and(|max| *processed >= max) {
-                break;
-            }
-            let line =
-                formatter.format(batch.partition, batch.contexts.get(record.context), record);
-            stdout
-                .write_all(&line)
-                .map_err(|e| format!("cannot write to standard output: {e}"))?;
-            *processed += 1;
-            printed += 1;
-            next = Some(record.offset + 1);
-        }
-        let _ = stdout.flush();
-        let cut_short = printed < batch.records.len();
+        let (next, cut_short) = print_batch(&batch, args, formatter, processed)?;
         consumer.batch_done(&tp, next, if cut_short { next } else { None });
         if args.group.is_some() && next.is_some() {
             consumer
@@ -280,6 +276,132 @@ async fn consume(
                 .await
                 .map_err(|e| connect::describe(&e, bootstrap))?;
         }
+    }
+}
+
+/// Prints `batch`'s records up to `--max-messages`; the offset after the last one printed, and
+/// whether some were left unprinted.
+fn print_batch(
+    batch: &Batch,
+    args: &Args,
+    formatter: &Formatter,
+    processed: &mut u64,
+) -> Result<(Option<i64>, bool), String> {
+    let mut stdout = std::io::stdout().lock();
+    let mut next = None;
+    let mut printed = 0;
+    for record in &batch.records {
+        if args.max_messages.is_some_and(|max| *processed >= max) {
+            break;
+        }
+        let line = formatter.format(batch.partition, batch.contexts.get(record.context), record);
+        stdout
+            .write_all(&line)
+            .map_err(|e| format!("cannot write to standard output: {e}"))?;
+        *processed += 1;
+        printed += 1;
+        next = Some(record.offset + 1);
+    }
+    let _ = stdout.flush();
+    Ok((next, printed < batch.records.len()))
+}
+
+/// Where `--partition`/`--offset` say to start reading, checked as Kafka checks them; `None`
+/// without `--partition`.
+fn direct_start(args: &Args) -> Result<Option<StartAt>, String> {
+    let Some(partition) = args.partition else {
+        return match args.offset {
+            Some(_) => Err("The partition is required when offset is specified.".to_string()),
+            None => Ok(None),
+        };
+    };
+    if args.from_beginning && args.offset.is_some() {
+        return Err("Options from-beginning and offset cannot be specified together.".to_string());
+    }
+    if args.group.is_some() {
+        return Err("Options group and partition cannot be specified together.".to_string());
+    }
+    if partition < 0 {
+        return Err(format!(
+            "The provided partition '{partition}' is incorrect."
+        ));
+    }
+    let start = match args.offset.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("earliest") => StartAt::Earliest,
+        Some("latest") => StartAt::Latest,
+        Some(text) => match text.parse::<i64>() {
+            Ok(offset) if offset >= 0 => StartAt::Offset(offset),
+            _ => {
+                return Err(format!(
+                    "The provided offset value '{}' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long.",
+                    args.offset.as_deref().unwrap_or_default()
+                ))
+            }
+        },
+        None if args.from_beginning => StartAt::Earliest,
+        None => StartAt::Latest,
+    };
+    Ok(Some(start))
+}
+
+/// Reads `--partition` from `start` in no group until `--max-messages`, `--timeout-ms` or the
+/// stop.
+fn read_partition(
+    args: &Args,
+    start: StartAt,
+    read_uncommitted: bool,
+    formatter: &Formatter,
+    client_id: &str,
+    stop: StopOn,
+) -> Result<u64, (Option<u64>, String)> {
+    let early = |m: String| (None, m);
+    let bootstrap = args.bootstrap_server.clone().unwrap_or_default();
+    let cluster = connect::cluster(&bootstrap, client_id).map_err(early)?;
+    let mut reader = PartitionReader::new(
+        cluster,
+        connect::connection(client_id),
+        (args.topic.clone(), args.partition.unwrap_or_default()),
+        start,
+        ReaderOptions {
+            max_wait: Duration::from_millis(500),
+            max_bytes: 1 << 20,
+            read_uncommitted,
+            retry: connect::RETRY,
+            reset: StartAt::Latest,
+        },
+    );
+    let idle = args.timeout_ms.map(Duration::from_millis);
+    let runtime = crate::runtime().map_err(early)?;
+    let mut processed = 0u64;
+    let outcome: Result<(), String> = runtime.block_on(async {
+        let mut idle_since = tokio::time::Instant::now();
+        loop {
+            if args.max_messages.is_some_and(|max| processed >= max) {
+                return Ok(());
+            }
+            let deadline = idle.map(|idle| idle_since + idle);
+            let fetched = tokio::select! {
+                fetched = reader.next() => fetched,
+                _ = stop.wait() => return Ok(()),
+                _ = sleep_until_or_forever(deadline) => return Ok(()),
+            };
+            let batch = fetched.map_err(|e| connect::describe(&e, &bootstrap))?;
+            if let Some(batch) = batch.filter(|b| !b.records.is_empty()) {
+                print_batch(&batch, args, formatter, &mut processed)?;
+                idle_since = tokio::time::Instant::now();
+            }
+        }
+    });
+    outcome
+        .map(|()| processed)
+        .map_err(|m| (Some(processed), m))
+}
+
+/// Sleeps until `deadline`, or forever when there is none.
+async fn sleep_until_or_forever(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -146,7 +146,7 @@ impl LineFormat {
 }
 
 /// Kafka's acks setting as a number.
-fn parse_acks(value: &str) -> Result<i16, String> {
+pub fn parse_acks(value: &str) -> Result<i16, String> {
     match value.trim() {
         "all" | "-1" => Ok(-1),
         "0" => Ok(0),
@@ -158,7 +158,7 @@ fn parse_acks(value: &str) -> Result<i16, String> {
 }
 
 /// Kafka's compression codec names.
-fn parse_codec(value: &str) -> Result<Compression, String> {
+pub fn parse_codec(value: &str) -> Result<Compression, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "none" => Ok(Compression::None),
         "gzip" => Ok(Compression::Gzip),

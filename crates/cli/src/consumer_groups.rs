@@ -1,5 +1,6 @@
 //! `consumer-groups`: kafka-consumer-groups.sh — list groups, describe a group's offsets and
-//! lag (Kafka's GROUP TOPIC PARTITION ... table) or its members, and delete groups.
+//! lag (Kafka's GROUP TOPIC PARTITION ... table) or its members, delete groups, and reset their
+//! offsets (`--reset-offsets`, see `reset_offsets.rs`).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use kafka_protocol::messages::ConsumerProtocolAssignment;
 use kafka_protocol::protocol::Decodable;
 
 use crate::connect;
+use crate::reset_offsets::{self, Scenario, Scope};
 
 /// Arguments of `consumer-groups`, named as kafka-consumer-groups.sh names them.
 #[derive(Debug, clap::Args)]
@@ -33,6 +35,91 @@ pub struct Args {
     /// Act on every group.
     #[arg(long)]
     all_groups: bool,
+    /// Reset the groups' offsets (printed only, unless --execute).
+    #[arg(long)]
+    reset_offsets: bool,
+    /// With --reset-offsets: a topic (`t`) or some of its partitions (`t:0,1`); may repeat.
+    #[arg(long = "topic")]
+    topics: Vec<String>,
+    /// With --reset-offsets: every topic the group committed offsets for.
+    #[arg(long)]
+    all_topics: bool,
+    /// Reset to each partition's earliest offset.
+    #[arg(long)]
+    to_earliest: bool,
+    /// Reset to each partition's latest offset.
+    #[arg(long)]
+    to_latest: bool,
+    /// Reset to this offset (within each partition's range).
+    #[arg(long, value_name = "OFFSET", allow_negative_numbers = true)]
+    to_offset: Option<i64>,
+    /// Move each committed offset by this many (negative: back).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    shift_by: Option<i64>,
+    /// Reset to the first offset at or after this time, YYYY-MM-DDTHH:mm:SS.sss.
+    #[arg(long, value_name = "DATETIME")]
+    to_datetime: Option<String>,
+    /// Only print the new offsets (the default).
+    #[arg(long)]
+    dry_run: bool,
+    /// Commit the new offsets.
+    #[arg(long)]
+    execute: bool,
+}
+
+/// The `--reset-offsets` scope and scenario, checked as Kafka checks them.
+fn reset_plan(args: &Args) -> Result<(Scope, Scenario), String> {
+    if args.dry_run && args.execute {
+        return Err("Option [reset-offsets] only accepts one of [execute] and [dry-run]".into());
+    }
+    if !args.dry_run && !args.execute {
+        eprintln!("{}", reset_offsets::DRY_RUN_WARNING);
+    }
+    if args.groups.is_empty() && !args.all_groups {
+        return Err(
+            "Option [reset-offsets] takes one of these options: [all-groups], [group]".into(),
+        );
+    }
+    let mut scenarios = Vec::new();
+    if args.to_earliest {
+        scenarios.push(("to-earliest", Scenario::Earliest));
+    }
+    if args.to_latest {
+        scenarios.push(("to-latest", Scenario::Latest));
+    }
+    if let Some(offset) = args.to_offset {
+        scenarios.push(("to-offset", Scenario::Offset(offset)));
+    }
+    if let Some(shift) = args.shift_by {
+        scenarios.push(("shift-by", Scenario::ShiftBy(shift)));
+    }
+    if let Some(text) = &args.to_datetime {
+        scenarios.push((
+            "to-datetime",
+            Scenario::Datetime(crate::datetime::parse(text)?),
+        ));
+    }
+    let scenario = match scenarios.len() {
+        0 => return Err("Option '[reset-offsets]' requires one of the following scenarios: [to-offset], [to-datetime], [to-earliest], [to-latest], [shift-by]".into()),
+        1 => scenarios.remove(0).1,
+        _ => {
+            return Err(format!(
+                "Option \"[{}]\" can't be used with option \"[{}]\"",
+                scenarios[0].0, scenarios[1].0
+            ))
+        }
+    };
+    let scope = match (args.all_topics, args.topics.is_empty()) {
+        (true, true) => Scope::AllTopics,
+        (false, false) => reset_offsets::parse_topics(&args.topics)?,
+        (true, false) => {
+            return Err("Option \"[all-topics]\" can't be used with option \"[topic]\"".into())
+        }
+        (false, true) => {
+            return Err("One of the reset scopes should be defined: --all-topics, --topic.".into())
+        }
+    };
+    Ok((scope, scenario))
 }
 
 pub fn run(args: Args) -> i32 {
@@ -46,12 +133,14 @@ pub fn run(args: Args) -> i32 {
 }
 
 fn execute(args: Args) -> Result<(), String> {
-    let actions = [args.list, args.describe, args.delete];
+    let actions = [args.list, args.describe, args.delete, args.reset_offsets];
     if actions.iter().filter(|a| **a).count() != 1 {
         return Err(
-            "Command must include exactly one action: --list, --describe, --delete".to_string(),
+            "Command must include exactly one action: --list, --describe, --delete, --reset-offsets"
+                .to_string(),
         );
     }
+    let reset = args.reset_offsets.then(|| reset_plan(&args)).transpose()?;
     let bootstrap = args
         .bootstrap_server
         .clone()
@@ -76,6 +165,17 @@ fn execute(args: Args) -> Result<(), String> {
                 return Ok(());
             }
             groups = listed;
+        }
+        if let Some((scope, scenario)) = &reset {
+            return reset_offsets::reset(
+                &admin,
+                &groups,
+                scope,
+                scenario,
+                args.execute,
+                &bootstrap,
+            )
+            .await;
         }
         if groups.is_empty() {
             return Err(

@@ -6,9 +6,15 @@ mod connect;
 mod console_consumer;
 mod console_producer;
 mod consumer_groups;
+mod consumer_perf;
 mod daemon;
+mod datetime;
+mod java_format;
 mod pid_files;
+mod producer_perf;
+mod progress;
 mod properties;
+mod reset_offsets;
 mod server_checks;
 mod server_start;
 mod server_stop;
@@ -47,8 +53,13 @@ enum Command {
     ConsoleProducer(console_producer::Args),
     /// Print a topic's messages, like kafka-console-consumer.sh.
     ConsoleConsumer(console_consumer::Args),
-    /// List, describe and delete consumer groups, like kafka-consumer-groups.sh.
+    /// List, describe, delete consumer groups and reset their offsets, like
+    /// kafka-consumer-groups.sh.
     ConsumerGroups(consumer_groups::Args),
+    /// Measure how fast records are produced, like kafka-producer-perf-test.sh.
+    ProducerPerfTest(producer_perf::Args),
+    /// Measure how fast records are consumed, like kafka-consumer-perf-test.sh.
+    ConsumerPerfTest(consumer_perf::Args),
 }
 
 /// The subcommand each of Kafka's scripts stands for, by script name (without `.sh`).
@@ -60,6 +71,8 @@ pub const SCRIPTS: &[(&str, &str)] = &[
     ("kafka-console-producer", "console-producer"),
     ("kafka-console-consumer", "console-consumer"),
     ("kafka-consumer-groups", "consumer-groups"),
+    ("kafka-producer-perf-test", "producer-perf-test"),
+    ("kafka-consumer-perf-test", "consumer-perf-test"),
 ];
 
 /// Runs the tool named by `args` (`args[0]` is the program name) and returns its exit code.
@@ -81,6 +94,8 @@ pub fn run(args: Vec<String>, stop: StopOn, launcher: Launcher) -> i32 {
         Command::ConsoleProducer(args) => console_producer::run(args, stop),
         Command::ConsoleConsumer(args) => console_consumer::run(args, stop),
         Command::ConsumerGroups(args) => consumer_groups::run(args),
+        Command::ProducerPerfTest(args) => producer_perf::run(args),
+        Command::ConsumerPerfTest(args) => consumer_perf::run(args, stop),
     }
 }
 

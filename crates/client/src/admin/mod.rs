@@ -63,12 +63,18 @@ impl Admin {
     }
 
     /// The controller named by freshly fetched metadata, where kafkajs sends topic, config and
-    /// ACL changes.
+    /// ACL changes. A cluster whose metadata names a controller that is none of its brokers
+    /// (librdkafka's mock cluster names broker 0 while its brokers count from 1) gets the
+    /// request on any broker, which answers NOT_CONTROLLER if it must not take it.
     async fn controller(&self) -> Result<Arc<Connection>> {
         let metadata = self.cluster.refresh(&[], false).await?;
-        self.cluster
-            .connection_to_node(metadata.controller_id)
-            .await
+        if metadata.brokers.contains_key(&metadata.controller_id) {
+            self.cluster
+                .connection_to_node(metadata.controller_id)
+                .await
+        } else {
+            self.cluster.any_connection().await
+        }
     }
 
     /// Runs `operation` with the admin's retry options, retrying only connection failures and

@@ -247,46 +247,76 @@ async fn request(
     wait: Duration,
 ) -> Result<BTreeMap<TopicPartition, Result<Option<Batch>>>> {
     let connection = fetch_connection(inner, leader).await?;
-    let version = connection.version_of::<FetchRequest>()?.min(12);
     let options = &inner.options;
+    let settings = FetchSettings {
+        wait,
+        max_bytes_per_partition: options.max_bytes_per_partition,
+        min_bytes: options.min_bytes,
+        max_bytes: options.max_bytes,
+        read_uncommitted: options.read_uncommitted,
+        rack_id: &options.rack_id,
+    };
+    let positions: Vec<(TopicPartition, i64)> =
+        wanted.iter().map(|w| (w.tp.clone(), w.offset)).collect();
+    fetch_from(&connection, &positions, &settings).await
+}
+
+/// The settings of one Fetch request.
+pub(super) struct FetchSettings<'a> {
+    pub wait: Duration,
+    pub max_bytes_per_partition: i32,
+    pub min_bytes: i32,
+    pub max_bytes: i32,
+    pub read_uncommitted: bool,
+    pub rack_id: &'a str,
+}
+
+/// Sends one Fetch for `positions` (each partition from its offset) over `connection` and decodes
+/// each partition's records or error; partitions the response leaves out are absent.
+pub(super) async fn fetch_from(
+    connection: &Connection,
+    positions: &[(TopicPartition, i64)],
+    settings: &FetchSettings<'_>,
+) -> Result<BTreeMap<TopicPartition, Result<Option<Batch>>>> {
+    let version = connection.version_of::<FetchRequest>()?.min(12);
     let mut topics: Vec<FetchTopic> = Vec::new();
-    for w in wanted {
+    for (tp, offset) in positions {
         let mut partition = FetchPartition::default()
-            .with_partition(w.tp.1)
-            .with_fetch_offset(w.offset)
-            .with_partition_max_bytes(options.max_bytes_per_partition);
+            .with_partition(tp.1)
+            .with_fetch_offset(*offset)
+            .with_partition_max_bytes(settings.max_bytes_per_partition);
         if version >= 9 {
             partition.current_leader_epoch = -1;
         }
         if version >= 5 {
             partition.log_start_offset = -1;
         }
-        match topics.iter_mut().find(|t| t.topic.0.as_str() == w.tp.0) {
+        match topics.iter_mut().find(|t| t.topic.0.as_str() == tp.0) {
             Some(topic) => topic.partitions.push(partition),
             None => topics.push(
                 FetchTopic::default()
-                    .with_topic(TopicName(StrBytes::from_string(w.tp.0.clone())))
+                    .with_topic(TopicName(StrBytes::from_string(tp.0.clone())))
                     .with_partitions(vec![partition]),
             ),
         }
     }
     let mut request = FetchRequest::default()
         .with_replica_id(BrokerId(-1))
-        .with_max_wait_ms(wait.as_millis() as i32)
-        .with_min_bytes(options.min_bytes)
+        .with_max_wait_ms(settings.wait.as_millis() as i32)
+        .with_min_bytes(settings.min_bytes)
         .with_topics(topics);
     if version >= 3 {
-        request.max_bytes = options.max_bytes;
+        request.max_bytes = settings.max_bytes;
     }
     if version >= 4 {
-        request.isolation_level = i8::from(!options.read_uncommitted);
+        request.isolation_level = i8::from(!settings.read_uncommitted);
     }
     if version >= 7 {
         request.session_id = 0;
         request.session_epoch = -1;
     }
     if version >= 11 {
-        request.rack_id = StrBytes::from_string(options.rack_id.clone());
+        request.rack_id = StrBytes::from_string(settings.rack_id.to_string());
     }
     let response = connection.send_at(&request, version).await?;
     if let Some(error) = Error::from_code(response.error_code, None) {
@@ -297,7 +327,7 @@ async fn request(
         let name = topic.topic.0.to_string();
         for p in topic.partitions {
             let tp = (name.clone(), p.partition_index);
-            let Some(w) = wanted.iter().find(|w| w.tp == tp) else {
+            let Some(offset) = positions.iter().find(|(w, _)| *w == tp).map(|(_, o)| *o) else {
                 continue;
             };
             let result = match Error::from_code(p.error_code, None) {
@@ -313,13 +343,13 @@ async fn request(
                         })
                         .collect();
                     let bytes = p.records.unwrap_or_default();
-                    records::decode(&bytes, w.offset, &aborted).map(|decoded| {
+                    records::decode(&bytes, offset, &aborted).map(|decoded| {
                         decoded.next_offset.map(|next_offset| Batch {
                             topic: name.clone(),
                             partition: p.partition_index,
                             high_watermark: p.high_watermark,
-                            fetched_offset: w.offset,
-                            next_offset: next_offset.max(w.offset),
+                            fetched_offset: offset,
+                            next_offset: next_offset.max(offset),
                             contexts: decoded.contexts,
                             records: decoded.records,
                         })

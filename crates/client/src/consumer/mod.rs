@@ -11,6 +11,7 @@ pub mod assignors;
 mod fetcher;
 pub mod membership;
 pub mod offsets;
+pub mod partition_reader;
 pub mod records;
 mod watch;
 
