@@ -115,10 +115,17 @@ pub type VerifyTxn<'a> = &'a mut dyn FnMut(i64, i16) -> Result<(), Refusal>;
 impl PartitionLog {
     /// A log kept in segment files, starting where the files left off, with its producer state
     /// rebuilt from the batches in them as Kafka rebuilds it from the log: producers' epochs and
-    /// last batches, and the aborted transactions read_committed fetches skip. Producer and
-    /// transaction state are not kept across a stop, so a transaction still open in the log
-    /// can never be ended by its producer: it is aborted here, with a marker at `now_ms`.
-    pub fn on_disk(disk: DiskLog, log_start_offset: i64, next_offset: i64, now_ms: i64) -> Self {
+    /// last batches, and the aborted transactions read_committed fetches skip. A transaction
+    /// still open in the log is ended here with a marker at `now_ms`: committed when the
+    /// coordinator had decided to commit it (`decided`, what it recorded before the stop),
+    /// otherwise aborted, since its producer was fenced by the restart.
+    pub fn on_disk(
+        disk: DiskLog,
+        log_start_offset: i64,
+        next_offset: i64,
+        decided: &txn::Decided,
+        now_ms: i64,
+    ) -> Self {
         let mut log = PartitionLog {
             log_start_offset,
             next_offset,
@@ -133,18 +140,24 @@ impl PartitionLog {
             .map(|(producer_id, entry)| (producer_id, entry.epoch))
             .collect();
         for (producer_id, epoch) in open {
+            let (epoch, commit) = decided
+                .get(&producer_id)
+                .copied()
+                .filter(|(decided_epoch, _)| *decided_epoch >= epoch)
+                .unwrap_or((epoch, false));
             let marker = Marker {
                 producer_id,
                 epoch,
                 coordinator_epoch: txn::COORDINATOR_EPOCH,
-                commit: false,
+                commit,
                 timestamp: now_ms,
             };
             match log.append_marker(&marker, LEADER_EPOCH) {
                 Ok(offset) => tracing::info!(
                     producer_id,
                     offset,
-                    "aborted a transaction left open when the broker stopped"
+                    commit,
+                    "ended a transaction left open when the broker stopped"
                 ),
                 Err(refused) => tracing::warn!(
                     producer_id,
