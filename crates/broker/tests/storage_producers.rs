@@ -2,7 +2,8 @@
 //! idempotent producer's retry of its last batch is answered with the original offset and not
 //! written again, its next sequence is accepted, and a gap is refused; new producer ids never
 //! repeat one handed out before the restart; a transactional id keeps its producer id across a
-//! restart with a bumped epoch, which fences the instance from before it.
+//! restart with a bumped epoch, which fences the instance from before it; and a producer whose
+//! batches DeleteRecords removed is still known after a restart (producer state snapshots).
 
 mod support;
 
@@ -238,4 +239,53 @@ async fn a_transactional_id_keeps_its_producer_id_across_a_clean_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transactional_id_keeps_its_producer_id_across_an_unclean_restart() {
     transactional_id_after_restart(false).await;
+}
+
+async fn producer_state_outlives_its_batches(clean: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(config(dir.path())).await.unwrap();
+    let configs = [("segment.bytes".to_string(), "14".to_string())].into();
+    broker.state().create_topic("t", 1, configs).unwrap();
+    let (_, producer_id, epoch) = init_producer_id(&broker, None).await;
+    for seq in 0..5 {
+        assert_eq!(
+            produce(&broker, producer_id, epoch, seq, 1).await,
+            (0, i64::from(seq))
+        );
+    }
+    let (_, other, _) = init_producer_id(&broker, None).await;
+    assert_eq!(produce(&broker, other, 0, 0, 1).await, (0, 5));
+    {
+        let topic = broker.state().topic("t").unwrap();
+        let partition = topic.partition(0).unwrap();
+        let mut log = partition.log.lock();
+        assert_eq!(log.delete_before(5), Ok(5));
+        assert_eq!(log.disk().unwrap().segment_count(), 1);
+    }
+    stop(broker, dir.path(), clean).await;
+
+    let broker = Broker::start(config(dir.path())).await.unwrap();
+    assert_eq!(high_watermark(&broker), 6);
+    assert_eq!(
+        produce(&broker, producer_id, epoch, 4, 1).await,
+        (0, 4),
+        "a retry of a batch DeleteRecords removed is still recognised"
+    );
+    assert_eq!(high_watermark(&broker), 6);
+    assert_eq!(
+        produce(&broker, producer_id, epoch, 7, 1).await.0,
+        ResponseError::OutOfOrderSequenceNumber.code()
+    );
+    assert_eq!(produce(&broker, producer_id, epoch, 5, 1).await, (0, 6));
+    broker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_state_outlives_deleted_batches_across_a_clean_restart() {
+    producer_state_outlives_its_batches(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_state_outlives_deleted_batches_across_an_unclean_restart() {
+    producer_state_outlives_its_batches(false).await;
 }

@@ -387,7 +387,8 @@ mod tests {
         let restored = metadata.transactions();
         assert_eq!(restored.next_producer_id, 2000);
         assert_eq!(restored.txns.values().collect::<Vec<_>>(), vec![&txn(1499)]);
+        // Uncompacted, the 1502 records would take over 300 kB.
         let journal = std::fs::metadata(dir.path().join("transactions.journal")).unwrap();
-        assert!(journal.len() < 100_000, "compacted: {}", journal.len());
+        assert!(journal.len() < 150_000, "compacted: {}", journal.len());
     }
 }

@@ -15,6 +15,7 @@ mod index;
 mod journal;
 pub mod maintenance;
 mod metadata;
+mod producer_snapshot;
 mod segment;
 mod settings;
 
