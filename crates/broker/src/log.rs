@@ -3,7 +3,8 @@
 //! partition's producer state: idempotent sequences and open and aborted transactions, which
 //! give the last stable offset that read_committed consumers read up to. The batches live in
 //! memory, or, when the broker has a log directory, in the partition's segment files
-//! ([`DiskLog`]); a log opened from disk rebuilds its producer state from the batches in it.
+//! ([`DiskLog`]); a log opened from disk rebuilds its producer state from its newest producer
+//! state snapshot and the batches after it, and writes a snapshot at every segment roll.
 
 use std::collections::VecDeque;
 
