@@ -3,13 +3,17 @@
 // broker killed with SIGKILL mid-traffic comes back with every acknowledged record, in order,
 // exactly once; a corrupt tail is cut off and never served; retention deletes old segments and
 // moves the log start offset; a second broker on the same directory is refused; a transactional
-// producer's committed and aborted records keep read_committed semantics across a reopen.
+// producer's committed and aborted records keep read_committed semantics across a reopen; an
+// idempotent producer's retry across a restart is deduplicated; a transactional id keeps its
+// producer id across a restart at a higher epoch, fencing the instance from before; segment.ms
+// rolls segments by age and flush.ms moves the checkpointed recovery point.
 import { spawn, ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { createBroker } from '../index'
+import { Broker, createBroker } from '../index'
+import { startFaultProxy } from './helpers/fault-proxy'
 import { kafkajs, uniqueName, waitFor } from './helpers/kafka'
 
 const bin = path.resolve(__dirname, '..', 'bin', 'ferrokafka.js')
@@ -350,6 +354,167 @@ describe('a broker with a log directory', () => {
     expect((await after.fetchTopicOffsets(bySize))[0]).toMatchObject({ low: kept.low, high: '40' })
     await after.disconnect()
     await reopened.close()
+  })
+
+  test('an idempotent producer\'s retry of a batch whose response was lost across a broker restart is deduplicated', async () => {
+    const logDir = dir()
+    const topic = uniqueName('retried')
+    // The second Produce request is appended, its response lost, and every later connection held
+    // until the broker has restarted: the producer's retry reaches the reopened broker.
+    const proxy = await startFaultProxy((n) => {
+      if (n !== 2) return false
+      proxy.hold()
+      return true
+    })
+    const config = { 'advertised.listeners': `PLAINTEXT://${proxy.address}` }
+    let broker: Broker = await createBroker({ logDir, config })
+    try {
+      proxy.setTarget(`127.0.0.1:${broker.port}`)
+      const kafka = new Kafka({ brokers: [proxy.address], logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 50 } })
+      const admin = kafka.admin()
+      await admin.connect()
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })
+      await admin.disconnect()
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+      await producer.connect()
+      const [first] = await producer.send({ topic, messages: [{ value: 'one' }] })
+      expect(first.baseOffset).toBe('0')
+      const retried = producer.send({ topic, messages: [{ value: 'two' }] })
+      await waitFor(() => proxy.dropped() === 1, 'the lost response')
+      await broker.close()
+      broker = await createBroker({ logDir, config })
+      proxy.setTarget(`127.0.0.1:${broker.port}`)
+      const [second] = await retried
+      expect(second.baseOffset).toBe('1')
+      expect(proxy.produced()).toBeGreaterThan(2)
+      const [third] = await producer.send({ topic, messages: [{ value: 'three' }] })
+      expect(third.baseOffset).toBe('2')
+      await producer.disconnect()
+      const reader = kafkajs(broker.brokers)
+      expect((await readAll(reader, topic)).map((r) => `${r.offset}:${r.value}`)).toEqual(['0:one', '1:two', '2:three'])
+    } finally {
+      await proxy.close()
+      await broker.close()
+    }
+  })
+
+  test('a transactional producer keeps its producer id at a higher epoch across a restart, and the instance from before is fenced', async () => {
+    const logDir = dir()
+    const topic = uniqueName('txn-restart')
+    const transactionalId = uniqueName('txn-restart')
+    const proxy = await startFaultProxy(() => false)
+    const config = { 'advertised.listeners': `PLAINTEXT://${proxy.address}` }
+    let broker: Broker = await createBroker({ logDir, config })
+    try {
+      proxy.setTarget(`127.0.0.1:${broker.port}`)
+      const kafka = new Kafka({ brokers: [proxy.address], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50 } })
+      const admin = kafka.admin()
+      await admin.connect()
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })
+      await admin.disconnect()
+      const before = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 })
+      await before.connect()
+      const committed = await before.transaction()
+      await committed.send({ topic, messages: [{ value: 'before' }] })
+      await committed.commit()
+
+      proxy.hold()
+      await broker.close()
+      broker = await createBroker({ logDir, config })
+      proxy.setTarget(`127.0.0.1:${broker.port}`)
+
+      const after = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 })
+      await after.connect()
+      const again = await after.transaction()
+      await again.send({ topic, messages: [{ value: 'after' }] })
+      await again.commit()
+      await after.disconnect()
+
+      const zombie = await before.transaction()
+      const fenced = await zombie.send({ topic, messages: [{ value: 'zombie' }] }).catch((e: { type?: string }) => e)
+      expect(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']).toContain((fenced as { type?: string }).type)
+      await zombie.abort().catch(() => undefined)
+      await before.disconnect()
+
+      const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 50 })
+      const seen: Array<{ value: string, producerId: number, producerEpoch: number }> = []
+      await consumer.connect()
+      await consumer.subscribe({ topic, fromBeginning: true })
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const { producerId, producerEpoch } = (message as unknown as { batchContext: { producerId: string, producerEpoch: number } }).batchContext
+          seen.push({ value: String(message.value), producerId: Number(producerId), producerEpoch })
+        }
+      })
+      await waitFor(() => seen.length >= 2, 'both committed records')
+      await consumer.disconnect()
+      expect(seen.map((r) => r.value)).toEqual(['before', 'after'])
+      expect(seen[1].producerId).toBe(seen[0].producerId)
+      expect(seen[1].producerEpoch).toBeGreaterThan(seen[0].producerEpoch)
+    } finally {
+      await proxy.close()
+      await broker.close()
+    }
+  })
+
+  test('segment.ms rolls the active segment once it is older than the setting', async () => {
+    const logDir = dir()
+    const topic = uniqueName('rolled')
+    const broker = await createBroker({ logDir })
+    const kafka = kafkajs(broker.brokers)
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'segment.ms', value: '200' }] }] })
+    await admin.disconnect()
+    const producer = kafka.producer()
+    await producer.connect()
+    const segments = () => fs.readdirSync(path.join(logDir, `${topic}-0`)).filter((f) => f.endsWith('.log')).sort()
+    let sent = 0
+    await waitFor(async () => {
+      await producer.send({ topic, messages: [{ value: `v${sent}` }] })
+      sent += 1
+      return segments().length >= 2
+    }, 'a second segment')
+    await producer.disconnect()
+    // The second segment starts at the record that found the first one too old.
+    const [, second] = segments()
+    expect(Number(second.replace('.log', ''))).toBe(sent - 1)
+    expect((await readAll(kafka, topic)).map((r) => r.value)).toEqual(Array.from({ length: sent }, (_, i) => `v${i}`))
+    await broker.close()
+  })
+
+  test('flush.ms has a partition fsynced, and its recovery point checkpointed, once its records waited that long', async () => {
+    const logDir = dir()
+    const flushed = uniqueName('flushed')
+    const unflushed = uniqueName('unflushed')
+    const broker = await createBroker({ logDir, config: { 'log.flush.offset.checkpoint.interval.ms': 20 } })
+    const kafka = kafkajs(broker.brokers)
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({
+      topics: [
+        { topic: unflushed, numPartitions: 1 },
+        { topic: flushed, numPartitions: 1, configEntries: [{ name: 'flush.ms', value: '100' }] }
+      ]
+    })
+    await admin.disconnect()
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({ topic: unflushed, messages: [{ value: 'a' }, { value: 'b' }] })
+    await producer.send({ topic: flushed, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })
+    await producer.disconnect()
+    /** The checkpointed recovery points, by `topic partition`. */
+    const recoveryPoints = () => {
+      const file = path.join(logDir, 'recovery-point-offset-checkpoint')
+      if (!fs.existsSync(file)) return new Map<string, string>()
+      const lines = fs.readFileSync(file, 'utf8').trim().split('\n').slice(2)
+      return new Map(lines.map((line) => { const [t, p, offset] = line.split(' '); return [`${t} ${p}`, offset] }))
+    }
+    const points = await waitFor(() => { const p = recoveryPoints(); return p.get(`${flushed} 0`) === '3' ? p : undefined }, 'the flushed partition\'s recovery point')
+    // Records of a topic without flush.ms wait for a roll or a stop to be fsynced.
+    expect(points!.get(`${unflushed} 0`) ?? '0').toBe('0')
+    await broker.close()
+    expect(recoveryPoints().get(`${unflushed} 0`)).toBe('2')
   })
 
   test('a second broker on the same log directory, or one of another cluster or node, is refused with a clear error', async () => {

@@ -14,6 +14,8 @@ export interface FaultProxy {
   port: number
   /** Sets the broker the proxy forwards to; connections made before it wait for it. */
   setTarget(address: string): void
+  /** Holds connections made from now on until the next `setTarget` (a broker restarting). */
+  hold(): void
   /** Produce requests forwarded so far. */
   produced(): number
   /** Produce responses swallowed so far. */
@@ -97,6 +99,9 @@ export async function startFaultProxy(dropResponse: (n: number) => boolean): Pro
       const at = address.lastIndexOf(':')
       target = { host: address.slice(0, at), port: Number(address.slice(at + 1)) }
       for (const start of waiting.splice(0)) start()
+    },
+    hold () {
+      target = undefined
     },
     produced: () => produced,
     dropped: () => dropped,

@@ -3,7 +3,8 @@
 //! partition's producer state: idempotent sequences and open and aborted transactions, which
 //! give the last stable offset that read_committed consumers read up to. The batches live in
 //! memory, or, when the broker has a log directory, in the partition's segment files
-//! ([`DiskLog`]); a log opened from disk rebuilds its producer state from the batches in it.
+//! ([`DiskLog`]); a log opened from disk rebuilds its producer state from its newest producer
+//! state snapshot and the batches after it, and writes a snapshot at every segment roll.
 
 use std::collections::VecDeque;
 
@@ -60,6 +61,8 @@ pub struct PartitionLog {
     /// The partition's segment files when the broker keeps its logs on disk (`batches` then
     /// stays empty).
     disk: Option<DiskLog>,
+    /// A segment was rolled: a producer state snapshot is written once the append is applied.
+    snapshot_due: bool,
 }
 
 /// The fetch offset lies outside `[log_start_offset, high_watermark]`.
@@ -114,18 +117,45 @@ pub type VerifyTxn<'a> = &'a mut dyn FnMut(i64, i16) -> Result<(), Refusal>;
 
 impl PartitionLog {
     /// A log kept in segment files, starting where the files left off, with its producer state
-    /// rebuilt from the batches in them as Kafka rebuilds it from the log: producers' epochs and
-    /// last batches, and the aborted transactions read_committed fetches skip. Producer and
-    /// transaction state are not kept across a stop, so a transaction still open in the log
-    /// can never be ended by its producer: it is aborted here, with a marker at `now_ms`.
-    pub fn on_disk(disk: DiskLog, log_start_offset: i64, next_offset: i64, now_ms: i64) -> Self {
+    /// rebuilt as Kafka rebuilds it: from the newest producer state snapshot, then the batches
+    /// after it (or every batch, without one): producers' epochs and last batches, and the
+    /// aborted transactions read_committed fetches skip. Producers whose batches retention
+    /// removed are still known from the snapshot. A transaction
+    /// still open in the log is ended here with a marker at `now_ms`: committed when the
+    /// coordinator had decided to commit it (`decided`, what it recorded before the stop),
+    /// otherwise aborted, since its producer was fenced by the restart.
+    pub fn on_disk(
+        disk: DiskLog,
+        log_start_offset: i64,
+        next_offset: i64,
+        decided: &txn::Decided,
+        now_ms: i64,
+    ) -> Self {
         let mut log = PartitionLog {
             log_start_offset,
             next_offset,
             disk: Some(disk),
             ..PartitionLog::default()
         };
-        log.replay_producer_state();
+        let mut replay_from = log_start_offset;
+        if let Some((offset, bytes)) = log
+            .disk
+            .as_ref()
+            .and_then(|d| d.producer_snapshot(next_offset))
+        {
+            match ProducerStates::from_snapshot(&bytes) {
+                Some(producers) => {
+                    log.producers = producers;
+                    log.producers.on_log_start_offset(log_start_offset);
+                    replay_from = replay_from.max(offset);
+                }
+                None => tracing::warn!(
+                    offset,
+                    "ignoring a producer state snapshot that does not parse"
+                ),
+            }
+        }
+        log.replay_producer_state(replay_from);
         let open: Vec<(i64, i16)> = log
             .producers
             .entries()
@@ -133,18 +163,24 @@ impl PartitionLog {
             .map(|(producer_id, entry)| (producer_id, entry.epoch))
             .collect();
         for (producer_id, epoch) in open {
+            let (epoch, commit) = decided
+                .get(&producer_id)
+                .copied()
+                .filter(|(decided_epoch, _)| *decided_epoch >= epoch)
+                .unwrap_or((epoch, false));
             let marker = Marker {
                 producer_id,
                 epoch,
                 coordinator_epoch: txn::COORDINATOR_EPOCH,
-                commit: false,
+                commit,
                 timestamp: now_ms,
             };
             match log.append_marker(&marker, LEADER_EPOCH) {
                 Ok(offset) => tracing::info!(
                     producer_id,
                     offset,
-                    "aborted a transaction left open when the broker stopped"
+                    commit,
+                    "ended a transaction left open when the broker stopped"
                 ),
                 Err(refused) => tracing::warn!(
                     producer_id,
@@ -157,10 +193,9 @@ impl PartitionLog {
         log
     }
 
-    /// Replays every batch from the log start offset into the producer state.
-    fn replay_producer_state(&mut self) {
+    /// Replays every batch from `offset` into the producer state.
+    fn replay_producer_state(&mut self, mut offset: i64) {
         const CHUNK: usize = 1 << 20;
-        let mut offset = self.log_start_offset;
         while offset < self.next_offset {
             let Ok(read) = self.read_below(offset, CHUNK, true, self.next_offset) else {
                 break;
@@ -300,6 +335,7 @@ impl PartitionLog {
         let changes = staged.finish();
         let base_offset = self.write(batches, leader_epoch, log_append_time)?;
         self.producers.apply(changes);
+        self.snapshot_if_due();
         Ok(Appended {
             base_offset,
             log_append_time,
@@ -314,7 +350,25 @@ impl PartitionLog {
         let header = BatchHeader::parse(&data).expect("an encoded marker has a header");
         let offset = self.write(&[(header, data)], leader_epoch, None)?;
         self.producers.apply_marker(marker, offset);
+        self.snapshot_if_due();
         Ok(offset)
+    }
+
+    /// Writes a producer state snapshot at the log end after a segment was rolled.
+    fn snapshot_if_due(&mut self) {
+        if std::mem::take(&mut self.snapshot_due) {
+            if let Some(disk) = &self.disk {
+                disk.write_producer_snapshot(self.next_offset, &self.producers.to_snapshot());
+            }
+        }
+    }
+
+    /// For a clean stop: writes a producer state snapshot at the log end, then seals and
+    /// flushes the segment files; returns the flusher ticket to wait for.
+    pub fn close_disk(&mut self) -> Option<u64> {
+        let disk = self.disk.as_mut()?;
+        disk.write_producer_snapshot(self.next_offset, &self.producers.to_snapshot());
+        disk.close()
     }
 
     /// Stores batches at the next offsets, in the segment files when the log is on disk, and
@@ -327,7 +381,9 @@ impl PartitionLog {
     ) -> Result<i64, StorageError> {
         let first = self.next_offset;
         if let Some(disk) = &mut self.disk {
+            let segments = disk.segment_count();
             self.next_offset = disk.append(first, batches, leader_epoch, log_append_time)?;
+            self.snapshot_due |= segments > 0 && disk.segment_count() > segments;
             return Ok(first);
         }
         for (header, data) in batches {

@@ -6,11 +6,13 @@
 //!
 //! Plain data owned by the partition log, changed only under the log's lock, so it can be
 //! snapshotted with the log. Validation works on a copy of the entries a request touches
-//! ([`Staged`]) and is applied only once every batch of the request passed.
+//! ([`Staged`]) and is applied only once every batch of the request passed. It serialises (JSON)
+//! for the producer state snapshots a log on disk writes beside its segments.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use kafka_protocol::error::ResponseError;
+use serde::{Deserialize, Serialize};
 
 /// The producer id of a batch written without one.
 pub const NO_PRODUCER_ID: i64 = -1;
@@ -22,7 +24,7 @@ pub const NO_SEQUENCE: i32 = -1;
 pub const BATCHES_TO_RETAIN: usize = 5;
 
 /// Where and what one of a producer's recent batches was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchMetadata {
     pub first_seq: i32,
     pub last_seq: i32,
@@ -33,7 +35,7 @@ pub struct BatchMetadata {
 }
 
 /// What a partition knows of one producer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducerEntry {
     pub epoch: i16,
     /// The last [`BATCHES_TO_RETAIN`] batches at `epoch`, oldest first.
@@ -91,7 +93,7 @@ impl ProducerEntry {
 
 /// A transaction that was aborted here: its data lies in `[first_offset, last_offset)` and its
 /// abort marker at `last_offset`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AbortedTxn {
     pub producer_id: i64,
     pub first_offset: i64,
@@ -144,7 +146,7 @@ fn in_sequence(last_seq: i32, next_seq: i32) -> bool {
 }
 
 /// Every producer's state in one partition.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProducerStates {
     producers: BTreeMap<i64, ProducerEntry>,
     /// Open transactions: first offset -> producer id.
@@ -154,6 +156,16 @@ pub struct ProducerStates {
 }
 
 impl ProducerStates {
+    /// The state as a snapshot's contents.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("producer state serialises")
+    }
+
+    /// The state a snapshot's contents hold, if they are one.
+    pub fn from_snapshot(bytes: &[u8]) -> Option<Self> {
+        serde_json::from_slice(bytes).ok()
+    }
+
     /// Every producer the partition knows, by producer id.
     pub fn entries(&self) -> impl Iterator<Item = (i64, &ProducerEntry)> {
         self.producers.iter().map(|(id, entry)| (*id, entry))

@@ -129,13 +129,14 @@ impl Broker {
     }
 }
 
-/// Seals and flushes every partition log; returns the flusher tickets to wait for.
+/// Snapshots the producer state of, seals and flushes every partition log; returns the
+/// flusher tickets to wait for.
 fn close_logs(state: &State) -> Vec<u64> {
     state
         .topics()
         .iter()
         .flat_map(|topic| topic.partitions())
-        .filter_map(|partition| partition.log.lock().disk_mut().and_then(|d| d.close()))
+        .filter_map(|partition| partition.log.lock().close_disk())
         .collect()
 }
 

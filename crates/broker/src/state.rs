@@ -111,6 +111,7 @@ impl Topic {
                     storage.new_log(&self.name, self.id, index, self.log_settings.clone()),
                     0,
                     0,
+                    &txn::Decided::new(),
                     txn::now_ms(),
                 ),
                 None => PartitionLog::default(),
@@ -212,6 +213,7 @@ impl State {
         let mut state = State::new(config, advertised_host, advertised_port);
         let metas = storage.topics();
         storage.sweep(&metas)?;
+        let decided = state.txns.restore(storage.clone(), txn::now_ms());
         let mut topics = BTreeMap::new();
         for meta in metas {
             let topic = Topic {
@@ -233,6 +235,7 @@ impl State {
                         disk,
                         opened.log_start,
                         opened.next_offset,
+                        &decided,
                         txn::now_ms(),
                     )),
                 }));

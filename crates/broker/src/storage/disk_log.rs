@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::checkpoint::LogMarks;
 use super::flusher::{Flusher, Job};
+use super::producer_snapshot;
 use super::segment::{self, BatchInfo, Segment};
 use super::settings::LogSettings;
 use super::StorageError;
@@ -472,6 +473,31 @@ impl DiskLog {
             }
         }
         point.filter(|p| *p > self.marks.log_start())
+    }
+
+    /// Writes a producer state snapshot covering every batch below `offset` and has the flusher
+    /// fsync it. A snapshot is derived data: failing to write one is only logged.
+    pub fn write_producer_snapshot(&self, offset: i64, state: &[u8]) {
+        if self.segments.is_empty() {
+            return;
+        }
+        match producer_snapshot::write(&self.dir, offset, state) {
+            Ok(file) => {
+                self.flusher.request(Job::Sync {
+                    files: vec![Arc::new(file)],
+                    dir: Some(self.dir.clone()),
+                    recovered: None,
+                });
+            }
+            Err(error) => {
+                tracing::warn!(dir = %self.dir.display(), offset, %error, "cannot write a producer state snapshot")
+            }
+        }
+    }
+
+    /// The newest producer state snapshot at or below `end`, and its offset.
+    pub fn producer_snapshot(&self, end: i64) -> Option<(i64, Vec<u8>)> {
+        producer_snapshot::latest(&self.dir, end)
     }
 
     /// Completes the active segment's time index and fsyncs it, for a clean stop; returns the

@@ -1,8 +1,8 @@
 //! The broker's durable metadata, one [`Journal`] per kind in `<log dir>/metadata/`:
 //! `topics` (name, id, partition count and config overrides of every topic) and
-//! `group-offsets` (every group's committed offsets). Each kind has its records, the state they
-//! build, and the records that rewrite that state as a snapshot. Further kinds (producer ids,
-//! transactions) add a record type and a state the same way.
+//! `group-offsets` (every group's committed offsets) and `transactions` (the producer ids handed
+//! out so far and every transactional id's producer id, epoch and decided outcome). Each kind has
+//! its records, the state they build, and the records that rewrite that state as a snapshot.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -68,6 +68,62 @@ pub enum OffsetRecord {
 /// Committed offsets by group, topic and partition.
 pub type GroupOffsets = BTreeMap<String, BTreeMap<String, BTreeMap<i32, OffsetMeta>>>;
 
+/// A transactional id as the metadata records it, after each decision of its coordinator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnMeta {
+    pub transactional_id: String,
+    pub producer_id: i64,
+    pub previous_producer_id: i64,
+    pub producer_epoch: i16,
+    pub last_producer_epoch: i16,
+    pub timeout_ms: i32,
+    /// Kafka's state name: `Empty`, `PrepareCommit`, `PrepareAbort`, `CompleteCommit` or
+    /// `CompleteAbort` (an open transaction is recorded only once it is decided).
+    pub state: String,
+    /// The partitions a decided transaction's markers go to.
+    pub partitions: Vec<(String, i32)>,
+    pub epoch_bump_per_txn: bool,
+}
+
+/// A change to the producer ids and transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TxnRecord {
+    /// Producer ids below `next` may have been handed out.
+    ProducerIds { next: i64 },
+    /// A transactional id's state.
+    Txn(TxnMeta),
+}
+
+/// The producer ids and transactions the metadata holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transactions {
+    /// No producer id at or above this one was handed out.
+    pub next_producer_id: i64,
+    pub txns: BTreeMap<String, TxnMeta>,
+}
+
+impl Transactions {
+    fn apply(&mut self, record: TxnRecord) {
+        match record {
+            TxnRecord::ProducerIds { next } => {
+                self.next_producer_id = self.next_producer_id.max(next);
+            }
+            TxnRecord::Txn(txn) => {
+                self.txns.insert(txn.transactional_id.clone(), txn);
+            }
+        }
+    }
+
+    fn records(&self) -> Vec<TxnRecord> {
+        std::iter::once(TxnRecord::ProducerIds {
+            next: self.next_producer_id,
+        })
+        .chain(self.txns.values().cloned().map(TxnRecord::Txn))
+        .collect()
+    }
+}
+
 /// A journal grows to this many changes, or twice its state, before it is compacted.
 const MIN_COMPACTION: usize = 1000;
 
@@ -78,6 +134,8 @@ pub struct Metadata {
     topics: BTreeMap<String, TopicMeta>,
     offsets_journal: Journal,
     offsets: GroupOffsets,
+    txns_journal: Journal,
+    txns: Transactions,
 }
 
 fn apply_topic(topics: &mut BTreeMap<String, TopicMeta>, record: TopicRecord) {
@@ -149,11 +207,18 @@ impl Metadata {
         for record in records {
             apply_offset(&mut offsets, record);
         }
+        let (txns_journal, records) = Journal::open::<TxnRecord>(dir, "transactions")?;
+        let mut txns = Transactions::default();
+        for record in records {
+            txns.apply(record);
+        }
         Ok(Metadata {
             topics_journal,
             topics,
             offsets_journal,
             offsets,
+            txns_journal,
+            txns,
         })
     }
 
@@ -163,6 +228,20 @@ impl Metadata {
 
     pub fn offsets(&self) -> &GroupOffsets {
         &self.offsets
+    }
+
+    pub fn transactions(&self) -> &Transactions {
+        &self.txns
+    }
+
+    /// Records a producer id or transaction change; returns the file to fsync.
+    pub fn record_txn(&mut self, record: TxnRecord) -> io::Result<Arc<File>> {
+        self.txns_journal.append(&record)?;
+        self.txns.apply(record);
+        if self.txns_journal.records() > MIN_COMPACTION.max(2 * (self.txns.txns.len() + 1)) {
+            self.txns_journal.compact(&self.txns.records())?;
+        }
+        Ok(self.txns_journal.file().clone())
     }
 
     /// Records a topic change; returns the file to fsync.
@@ -277,5 +356,39 @@ mod tests {
         assert_eq!(offsets["g"]["t"][&0].offset, 2499);
         let journal = std::fs::metadata(dir.path().join("group-offsets.journal")).unwrap();
         assert!(journal.len() < 100_000, "compacted: {}", journal.len());
+    }
+
+    #[test]
+    fn producer_ids_and_transactions_survive_a_reopen_and_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut metadata = Metadata::open(dir.path()).unwrap();
+        let txn = |epoch: i16| TxnMeta {
+            transactional_id: "tx".into(),
+            producer_id: 4,
+            previous_producer_id: -1,
+            producer_epoch: epoch,
+            last_producer_epoch: -1,
+            timeout_ms: 60_000,
+            state: "PrepareCommit".into(),
+            partitions: vec![("t".into(), 0)],
+            epoch_bump_per_txn: false,
+        };
+        for epoch in 0..1500 {
+            metadata.record_txn(TxnRecord::Txn(txn(epoch))).unwrap();
+        }
+        metadata
+            .record_txn(TxnRecord::ProducerIds { next: 2000 })
+            .unwrap();
+        metadata
+            .record_txn(TxnRecord::ProducerIds { next: 1000 })
+            .unwrap();
+        drop(metadata);
+        let metadata = Metadata::open(dir.path()).unwrap();
+        let restored = metadata.transactions();
+        assert_eq!(restored.next_producer_id, 2000);
+        assert_eq!(restored.txns.values().collect::<Vec<_>>(), vec![&txn(1499)]);
+        // Uncompacted, the 1502 records would take over 300 kB.
+        let journal = std::fs::metadata(dir.path().join("transactions.journal")).unwrap();
+        assert!(journal.len() < 150_000, "compacted: {}", journal.len());
     }
 }

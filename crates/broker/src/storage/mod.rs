@@ -1,7 +1,8 @@
 //! Durable storage: a broker started with a log directory (`log.dirs`, or `logDir` from
 //! JavaScript) keeps its partition logs as segment files and its metadata (topics, configs,
-//! committed offsets) in journals there, and after a stop, clean or not, comes back with
-//! everything it acknowledged. The layout is described in `FORMAT.md` beside this file.
+//! committed offsets, producer ids and transactions) in journals there, and after a stop, clean
+//! or not, comes back with everything it acknowledged. The layout is described in `FORMAT.md`
+//! beside this file.
 //!
 //! [`Storage`] is the open directory: it holds the lock that keeps a second broker out, the
 //! metadata, the checkpoints' registry and the flusher thread, opens partition logs
@@ -14,6 +15,7 @@ mod index;
 mod journal;
 pub mod maintenance;
 mod metadata;
+mod producer_snapshot;
 mod segment;
 mod settings;
 
@@ -28,7 +30,10 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use disk_log::{DiskLog, Opened};
-pub use metadata::{GroupOffsets, OffsetMeta, OffsetRecord, TopicMeta, TopicRecord};
+pub use metadata::{
+    GroupOffsets, OffsetMeta, OffsetRecord, TopicMeta, TopicRecord, Transactions, TxnMeta,
+    TxnRecord,
+};
 pub use settings::LogSettings;
 
 use checkpoint::{Offsets, Registry};
@@ -235,6 +240,11 @@ impl Storage {
         self.metadata.lock().offsets().clone()
     }
 
+    /// The producer ids handed out and every transactional id's state.
+    pub fn transactions(&self) -> Transactions {
+        self.metadata.lock().transactions().clone()
+    }
+
     /// Opens (or prepares, for a new partition) the log of a partition.
     pub fn open_log(
         &self,
@@ -322,6 +332,12 @@ impl Storage {
     pub fn record_offsets(&self, record: OffsetRecord) -> Result<(), StorageError> {
         let file = self.metadata.lock().record_offsets(record);
         self.synced(file, "the committed offsets")
+    }
+
+    /// Records a producer id or transaction change in the metadata.
+    pub fn record_txn(&self, record: TxnRecord) -> Result<(), StorageError> {
+        let file = self.metadata.lock().record_txn(record);
+        self.synced(file, "the transactions")
     }
 
     fn synced(&self, file: io::Result<Arc<File>>, what: &str) -> Result<(), StorageError> {

@@ -6,15 +6,31 @@
 //! [`EndPlan`] while the state reads PrepareCommit/PrepareAbort (so concurrent requests get
 //! CONCURRENT_TRANSACTIONS, as on Kafka while its markers are in flight); once the markers are
 //! written, [`TxnCoordinator::finish`] completes it.
+//!
+//! With a log directory every decision is recorded in the `transactions` metadata (as Kafka
+//! records it in `__transaction_state`), and producer ids are reserved there in blocks before
+//! they are handed out, so a restarted broker gives a transactional id its producer id back at a
+//! bumped epoch, fencing the instance from before, and never hands out an id twice.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use kafka_protocol::error::ResponseError;
 use parking_lot::Mutex;
 
 use super::metadata::{is_epoch_exhausted, TopicPartition, TxnMetadata, TxnState};
 use crate::producer_state::{NO_PRODUCER_EPOCH, NO_PRODUCER_ID};
+use crate::storage::{Storage, Transactions, TxnMeta, TxnRecord};
+
+/// How many producer ids are reserved in the metadata at a time (Kafka's block size).
+const PRODUCER_ID_BLOCK: i64 = 1000;
+
+/// The producer id counter: the next id, and the end of the block reserved on disk.
+#[derive(Debug, Default)]
+struct ProducerIds {
+    next: i64,
+    reserved: i64,
+}
 
 /// The result of InitProducerId.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,29 +89,118 @@ pub struct DescribedTxn {
 #[derive(Debug)]
 pub struct TxnCoordinator {
     txns: Mutex<BTreeMap<String, TxnMetadata>>,
-    next_producer_id: AtomicI64,
+    producer_ids: Mutex<ProducerIds>,
     /// `transaction.max.timeout.ms`.
     max_timeout_ms: i32,
+    /// Where decisions are recorded, when the broker has a log directory.
+    storage: OnceLock<Arc<Storage>>,
+}
+
+/// The outcome a restarted coordinator had decided for a producer's transaction, which its
+/// partitions' logs apply to a transaction they find open: (epoch, commit).
+pub type Decided = HashMap<i64, (i16, bool)>;
+
+fn meta(txn: &TxnMetadata) -> TxnMeta {
+    TxnMeta {
+        transactional_id: txn.transactional_id.clone(),
+        producer_id: txn.producer_id,
+        previous_producer_id: txn.previous_producer_id,
+        producer_epoch: txn.producer_epoch,
+        last_producer_epoch: txn.last_producer_epoch,
+        timeout_ms: txn.timeout_ms,
+        state: txn.state.name().to_string(),
+        partitions: txn.partitions.iter().cloned().collect(),
+        epoch_bump_per_txn: txn.epoch_bump_per_txn,
+    }
 }
 
 impl TxnCoordinator {
     pub fn new(max_timeout_ms: i32) -> Self {
         TxnCoordinator {
             txns: Mutex::new(BTreeMap::new()),
-            next_producer_id: AtomicI64::new(0),
+            producer_ids: Mutex::new(ProducerIds::default()),
             max_timeout_ms,
+            storage: OnceLock::new(),
         }
+    }
+
+    /// Takes back what `storage` recorded: the producer ids handed out and every transactional
+    /// id's state, and records what is decided from now on there. A transaction whose outcome
+    /// was decided but whose markers may not all be written is completed now; the returned
+    /// outcomes are for the partition logs to apply when they open. A transaction still open
+    /// (never decided) comes back as it was before it started: the logs abort what it wrote.
+    pub fn restore(&self, storage: Arc<Storage>, now_ms: i64) -> Decided {
+        let Transactions {
+            next_producer_id,
+            txns: recorded,
+        } = storage.transactions();
+        {
+            let mut ids = self.producer_ids.lock();
+            ids.next = ids.next.max(next_producer_id);
+            ids.reserved = ids.next;
+        }
+        let mut decided = Decided::new();
+        let mut txns = self.txns.lock();
+        for (id, recorded) in recorded {
+            let state = match recorded.state.as_str() {
+                "PrepareCommit" => TxnState::PrepareCommit,
+                "PrepareAbort" => TxnState::PrepareAbort,
+                "CompleteCommit" => TxnState::CompleteCommit,
+                "CompleteAbort" => TxnState::CompleteAbort,
+                _ => TxnState::Empty,
+            };
+            let mut txn = TxnMetadata::new(&id, recorded.producer_id, recorded.timeout_ms, now_ms);
+            txn.previous_producer_id = recorded.previous_producer_id;
+            txn.producer_epoch = recorded.producer_epoch;
+            txn.last_producer_epoch = recorded.last_producer_epoch;
+            txn.epoch_bump_per_txn = recorded.epoch_bump_per_txn;
+            txn.state = state;
+            if state.is_preparing() {
+                decided.insert(
+                    txn.producer_id,
+                    (txn.producer_epoch, state == TxnState::PrepareCommit),
+                );
+                txn.complete(None, now_ms);
+            }
+            txns.insert(id, txn);
+        }
+        let _ = self.storage.set(storage);
+        decided
     }
 
     /// Hands out only producer ids above `producer_id`, so that none a log already holds (from
     /// before a restart) is given to a new producer.
     pub fn skip_producer_ids_through(&self, producer_id: i64) {
-        self.next_producer_id
-            .fetch_max(producer_id + 1, Ordering::Relaxed);
+        let mut ids = self.producer_ids.lock();
+        ids.next = ids.next.max(producer_id + 1);
+        ids.reserved = ids.reserved.max(ids.next);
     }
 
-    fn new_producer_id(&self) -> i64 {
-        self.next_producer_id.fetch_add(1, Ordering::Relaxed)
+    /// A producer id never handed out before, reserving a new block in the metadata first
+    /// when the reserved one is used up.
+    fn new_producer_id(&self) -> Result<i64, ResponseError> {
+        let mut ids = self.producer_ids.lock();
+        if let Some(storage) = self.storage.get() {
+            if ids.next >= ids.reserved {
+                let reserved = ids.next + PRODUCER_ID_BLOCK;
+                storage
+                    .record_txn(TxnRecord::ProducerIds { next: reserved })
+                    .map_err(|e| e.response_error())?;
+                ids.reserved = reserved;
+            }
+        }
+        ids.next += 1;
+        Ok(ids.next - 1)
+    }
+
+    /// Records a transactional id's state, when the broker has a log directory.
+    fn persist(&self, txn: &TxnMetadata) -> Result<(), ResponseError> {
+        match self.storage.get() {
+            Some(storage) => storage
+                .record_txn(TxnRecord::Txn(meta(txn)))
+                .map_err(|e| e.response_error()),
+            None => Ok(()),
+        }
     }
 
     /// InitProducerId. Without a transactional id: a fresh producer id at epoch 0. With one:
@@ -109,9 +214,12 @@ impl TxnCoordinator {
         now_ms: i64,
     ) -> InitOutcome {
         let Some(transactional_id) = transactional_id else {
-            return InitOutcome::Ready {
-                producer_id: self.new_producer_id(),
-                epoch: 0,
+            return match self.new_producer_id() {
+                Ok(producer_id) => InitOutcome::Ready {
+                    producer_id,
+                    epoch: 0,
+                },
+                Err(error) => InitOutcome::Failed(error),
             };
         };
         if transactional_id.is_empty() {
@@ -121,9 +229,17 @@ impl TxnCoordinator {
             return InitOutcome::Failed(ResponseError::InvalidTransactionTimeout);
         }
         let mut txns = self.txns.lock();
-        let txn = txns.entry(transactional_id.to_string()).or_insert_with(|| {
-            TxnMetadata::new(transactional_id, self.new_producer_id(), timeout_ms, now_ms)
-        });
+        if !txns.contains_key(transactional_id) {
+            let producer_id = match self.new_producer_id() {
+                Ok(producer_id) => producer_id,
+                Err(error) => return InitOutcome::Failed(error),
+            };
+            let txn = TxnMetadata::new(transactional_id, producer_id, timeout_ms, now_ms);
+            txns.insert(transactional_id.to_string(), txn);
+        }
+        let txn = txns
+            .get_mut(transactional_id)
+            .expect("the transactional id was just added");
         let valid_expectation = |(producer_id, epoch): (i64, i16)| {
             txn.producer_epoch == NO_PRODUCER_EPOCH
                 || producer_id == txn.producer_id
@@ -137,18 +253,31 @@ impl TxnCoordinator {
                 InitOutcome::Failed(ResponseError::ConcurrentTransactions)
             }
             TxnState::Ongoing => {
+                let before = txn.clone();
                 txn.fence_and_prepare_abort(now_ms);
+                if let Err(error) = self.persist(txn) {
+                    *txn = before;
+                    return InitOutcome::Failed(error);
+                }
                 InitOutcome::AbortFirst(plan(txn, false, None))
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
+                let before = txn.clone();
                 if txn.epoch_exhausted()
                     && expected.is_none_or(|(_, epoch)| epoch == txn.producer_epoch)
                 {
-                    let producer_id = self.new_producer_id();
+                    let producer_id = match self.new_producer_id() {
+                        Ok(producer_id) => producer_id,
+                        Err(error) => return InitOutcome::Failed(error),
+                    };
                     txn.rotate_producer_id(producer_id, timeout_ms, expected.is_some(), now_ms);
                 } else if let Err(error) =
                     txn.increment_epoch(timeout_ms, expected.map(|(_, epoch)| epoch), now_ms)
                 {
+                    return InitOutcome::Failed(error);
+                }
+                if let Err(error) = self.persist(txn) {
+                    *txn = before;
                     return InitOutcome::Failed(error);
                 }
                 InitOutcome::Ready {
@@ -293,9 +422,20 @@ impl TxnCoordinator {
         }
         let completed = match txn.state {
             TxnState::Ongoing => {
-                let next_producer_id =
-                    (epoch_bump && txn.epoch_exhausted()).then(|| self.new_producer_id());
+                let next_producer_id = if epoch_bump && txn.epoch_exhausted() {
+                    match self.new_producer_id() {
+                        Ok(producer_id) => Some(producer_id),
+                        Err(error) => return failed(error),
+                    }
+                } else {
+                    None
+                };
+                let before = txn.clone();
                 txn.prepare_end(commit, epoch_bump, now_ms);
+                if let Err(error) = self.persist(txn) {
+                    *txn = before;
+                    return failed(error);
+                }
                 return EndOutcome::Write(plan(txn, commit, next_producer_id));
             }
             TxnState::CompleteCommit => commit,
@@ -325,6 +465,13 @@ impl TxnCoordinator {
         match txns.get_mut(&plan.transactional_id) {
             Some(txn) if txn.state.is_preparing() && txn.producer_id == plan.producer_id => {
                 txn.complete(plan.next_producer_id, now_ms);
+                if let Err(error) = self.persist(txn) {
+                    tracing::warn!(
+                        transactional_id = plan.transactional_id,
+                        %error,
+                        "cannot record a completed transaction; a restart completes it again"
+                    );
+                }
                 (txn.producer_id, txn.producer_epoch)
             }
             _ => (plan.producer_id, plan.epoch),
@@ -339,9 +486,19 @@ impl TxnCoordinator {
             .filter(|t| {
                 t.state == TxnState::Ongoing && t.start_ms + i64::from(t.timeout_ms) < now_ms
             })
-            .map(|txn| {
+            .filter_map(|txn| {
+                let before = txn.clone();
                 txn.fence_and_prepare_abort(now_ms);
-                plan(txn, false, None)
+                if let Err(error) = self.persist(txn) {
+                    tracing::warn!(
+                        transactional_id = txn.transactional_id,
+                        %error,
+                        "cannot record the abort of a timed out transaction; it stays open"
+                    );
+                    *txn = before;
+                    return None;
+                }
+                Some(plan(txn, false, None))
             })
             .collect()
     }

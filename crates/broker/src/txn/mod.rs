@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio_util::sync::CancellationToken;
 
-pub use coordinator::{DescribedTxn, EndOutcome, EndPlan, InitOutcome, TxnCoordinator};
+pub use coordinator::{Decided, DescribedTxn, EndOutcome, EndPlan, InitOutcome, TxnCoordinator};
 
 use crate::producer_state::Marker;
 use crate::state::{State, LEADER_EPOCH};

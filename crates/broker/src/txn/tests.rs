@@ -1,5 +1,6 @@
 //! The coordinator's decisions on their own: retried and recovering InitProducerId calls
-//! (KIP-360), epoch exhaustion, and which states refuse which requests.
+//! (KIP-360), epoch exhaustion, which states refuse which requests, and what a coordinator
+//! restored from a log directory takes back.
 
 use kafka_protocol::error::ResponseError;
 
@@ -102,4 +103,56 @@ fn only_ongoing_transactions_time_out() {
     );
     assert_eq!(txns.finish(&plans[0], NOW), (pid, epoch + 1));
     assert_eq!(txns.describe("a").unwrap().state, "CompleteAbort");
+}
+
+#[test]
+fn a_restored_coordinator_completes_decided_transactions_and_never_repeats_a_producer_id() {
+    use std::sync::Arc;
+
+    use crate::config::BrokerConfig;
+    use crate::storage::Storage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = BrokerConfig::from_properties(Default::default()).unwrap();
+    let open = || Arc::new(Storage::open(dir.path(), &config).unwrap());
+    let storage = open();
+    let txns = TxnCoordinator::new(60_000);
+    assert!(txns.restore(storage.clone(), NOW).is_empty());
+    let (committing, epoch) = ready(txns.init_producer_id(Some("c"), 1000, None, NOW));
+    let (aborting, _) = ready(txns.init_producer_id(Some("a"), 1000, None, NOW));
+    let (idle, _) = ready(txns.init_producer_id(Some("i"), 1000, None, NOW));
+    let (idempotent, _) = ready(txns.init_producer_id(None, 1000, None, NOW));
+    let t0 = vec![("t".to_string(), 0)];
+    for (id, pid) in [("c", committing), ("a", aborting), ("i", idle)] {
+        txns.add(id, pid, epoch, t0.clone(), Vec::new(), NOW)
+            .unwrap();
+    }
+    assert!(matches!(
+        txns.end("c", committing, epoch, true, false, NOW),
+        EndOutcome::Write(_)
+    ));
+    assert!(matches!(
+        txns.end("a", aborting, epoch, false, false, NOW),
+        EndOutcome::Write(_)
+    ));
+    drop(txns);
+    drop(storage);
+
+    let txns = TxnCoordinator::new(60_000);
+    let decided = txns.restore(open(), NOW);
+    assert_eq!(decided.len(), 2);
+    assert_eq!(decided[&committing], (epoch, true));
+    assert_eq!(decided[&aborting], (epoch, false));
+    assert_eq!(txns.describe("c").unwrap().state, "CompleteCommit");
+    assert_eq!(txns.describe("a").unwrap().state, "CompleteAbort");
+    assert_eq!(txns.describe("i").unwrap().state, "Empty");
+    assert_eq!(
+        ready(txns.init_producer_id(Some("i"), 1000, None, NOW)),
+        (idle, epoch + 1)
+    );
+    let (fresh, _) = ready(txns.init_producer_id(None, 1000, None, NOW));
+    assert!(
+        fresh > idempotent,
+        "{fresh} repeats an id handed out before"
+    );
 }
