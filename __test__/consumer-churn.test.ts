@@ -9,7 +9,8 @@
 // OffsetCommit with REBALANCE_IN_PROGRESS, where Apache Kafka accepts the commits of the
 // current generation until the member rejoins: a message handled just before a rebalance
 // begins cannot be committed, and its partition's next owner handles it again. On the mock the
-// second test therefore bounds the repeats: at most one per partition per membership change.
+// second test therefore bounds the repeats: at most one per partition per rebalance (a step that
+// replaces a member makes two, the leave and the join).
 import { Kafka, Consumer, ConsumerRunConfig, createBroker } from '..'
 import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { ExternalBroker, startApacheKafka, startRdmock } from './helpers/peers'
@@ -149,18 +150,19 @@ describe.each(TARGETS)('consumers joining and leaving on %s', (target) => {
     expect(perConsumer).toHaveLength(STEPS.length)
     expect(perConsumer.filter((count) => count === 0)).toEqual([])
     expect(joins).toBeGreaterThanOrEqual(STEPS.length)
-  }, 240_000)
+  }, 360_000)
 
   test('with a commit after every message, handle each of 100,000 messages exactly once', async () => {
     const { handled, perConsumer } = await churn(brokers, TOPICS.commitEach, { autoCommitThreshold: 1 })
     expect(handledTimes(handled, (times) => times === 0)).toEqual([])
     if (target === 'librdkafka mock') {
-      const repeated = handled.filter((times) => times > 1).length
-      expect(repeated).toBeLessThanOrEqual(STEPS.length * PARTITIONS)
-      expect(handledTimes(handled, (times) => times > 2)).toEqual([])
+      const repeats = handled.reduce((sum, times) => sum + Math.max(0, times - 1), 0)
+      const leaves = STEPS.filter(({ slot }, i) => STEPS.slice(0, i).some((step) => step.slot === slot)).length
+      const rebalances = STEPS.length + leaves
+      expect(repeats).toBeLessThanOrEqual(rebalances * PARTITIONS)
     } else {
       expect(handledTimes(handled, (times) => times !== 1)).toEqual([])
     }
     expect(perConsumer.filter((count) => count === 0)).toEqual([])
-  }, 240_000)
+  }, 360_000)
 })
