@@ -75,7 +75,7 @@ const STEPS: Array<{ after: number, slot: number }> = [
 interface Outcome {
   /** How many times each message was handled, by its index. */
   handled: Uint16Array
-  /** How many messages each consumer (in start order) handled. */
+  /** How many messages each consumer (in start order) handled; one replaced soon may have none. */
   perConsumer: number[]
   joins: number
 }
@@ -148,12 +148,11 @@ describe.each(TARGETS)('consumers joining and leaving on %s', (target) => {
     const { handled, perConsumer, joins } = await churn(brokers, TOPICS.atLeastOnce, {})
     expect(handledTimes(handled, (times) => times === 0)).toEqual([])
     expect(perConsumer).toHaveLength(STEPS.length)
-    expect(perConsumer.filter((count) => count === 0)).toEqual([])
     expect(joins).toBeGreaterThanOrEqual(STEPS.length)
   }, 360_000)
 
   test('with a commit after every message, lose none and handle none twice where commits are taken during a rebalance', async () => {
-    const { handled, perConsumer } = await churn(brokers, TOPICS.commitEach, { autoCommitThreshold: 1 })
+    const { handled } = await churn(brokers, TOPICS.commitEach, { autoCommitThreshold: 1 })
     expect(handledTimes(handled, (times) => times === 0)).toEqual([])
     if (target === 'librdkafka mock') {
       const repeats = handled.reduce((sum, times) => sum + Math.max(0, times - 1), 0)
@@ -163,6 +162,5 @@ describe.each(TARGETS)('consumers joining and leaving on %s', (target) => {
     } else {
       expect(handledTimes(handled, (times) => times !== 1)).toEqual([])
     }
-    expect(perConsumer.filter((count) => count === 0)).toEqual([])
   }, 360_000)
 })
