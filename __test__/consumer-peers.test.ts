@@ -1,6 +1,7 @@
 // ferrokafka's consumer against brokers nobody here wrote: real Apache Kafka 4.x and librdkafka's
 // mock cluster. eachMessage delivers what a kafkajs consumer delivers, committed offsets carry a
-// second run on, and eachBatch hands each partition's messages in order.
+// second run on, eachBatch hands each partition's messages in order, and a topic a transactional
+// producer creates while the consumer joins is consumed.
 import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { Kafka, EachMessagePayload } from '..'
 import { startApacheKafka, startRdmock, ExternalBroker } from './helpers/peers'
@@ -97,6 +98,37 @@ async function consumeBatches(brokers: string[]): Promise<void> {
   for (const list of offsets.values()) expect(list).toEqual(list.map((_, i) => String(i)))
 }
 
+/**
+ * A consumer joins its group while a transactional producer's first send creates the subscribed
+ * topic: the topic may have no partitions yet when the group's partitions are assigned, and the
+ * consumer must still get its committed messages once it has them.
+ */
+async function consumeTopicCreatedByTransaction(brokers: string[], transactional: boolean): Promise<void> {
+  const topic = group('ferro-txn-created')
+  const kafka = new Kafka({ clientId: 'ferro-peers', brokers, logLevel: 0 })
+  const consumer = kafka.consumer({ groupId: group('ferro-txn-created'), maxWaitTimeInMs: 200 })
+  // The librdkafka mock names a controller that is none of its brokers, so there the producer
+  // is transactional without asking for an idempotent producer id first.
+  const producer = kafka.producer({ transactionalId: group('ferro-txn-created'), idempotent: transactional, maxInFlightRequests: 1 })
+  await Promise.all([consumer.connect(), producer.connect()])
+  await consumer.subscribe({ topic, fromBeginning: true })
+  const seen: string[] = []
+  const send = async (values: string[]) => {
+    const transaction = await producer.transaction()
+    await transaction.send({ topic, messages: values.map((value) => ({ value })) })
+    await transaction.commit()
+  }
+  await Promise.all([
+    consumer.run({ eachMessage: async ({ message }) => { seen.push(String(message.value)) } }),
+    send(['a', 'b', 'c'])
+  ])
+  await send(['d'])
+  await producer.disconnect()
+  await waitFor(() => seen.length === 4, 'the messages of the topic created by the transaction', 60000)
+  await consumer.disconnect()
+  expect(seen.sort()).toEqual(['a', 'b', 'c', 'd'])
+}
+
 describe('ferrokafka consumer against reference brokers', () => {
   let apache: ExternalBroker | undefined
   let rdmock: ExternalBroker | undefined
@@ -113,11 +145,13 @@ describe('ferrokafka consumer against reference brokers', () => {
     await admin.disconnect()
     await consumeLikeKafkajs(apache.brokers)
     await consumeBatches(apache.brokers)
+    await consumeTopicCreatedByTransaction(apache.brokers, true)
   }, 240000)
 
   it('consumes from the librdkafka mock cluster', async () => {
     rdmock = await startRdmock(TOPICS.flatMap((topic) => ['-t', `${topic}:${PARTITIONS}`]))
     await consumeLikeKafkajs(rdmock.brokers)
     await consumeBatches(rdmock.brokers)
+    await consumeTopicCreatedByTransaction(rdmock.brokers, false)
   }, 180000)
 })

@@ -181,4 +181,27 @@ describe('consumer', () => {
     expect(topics).toContain(created)
     expect(topics).not.toContain(absent)
   }, 60000)
+
+  it('receives the messages of a topic a transactional producer creates while the consumer joins', async () => {
+    const topic = uniqueName('ferro-txn-created')
+    const consumer = ferro().consumer({ groupId: uniqueName('ferro-txn-created') })
+    const seen: string[] = []
+    const producer = ferro().producer({ transactionalId: uniqueName('ferro-txn-created'), maxInFlightRequests: 1, idempotent: true })
+    await Promise.all([consumer.connect(), producer.connect()])
+    await consumer.subscribe({ topic, fromBeginning: true })
+    const sendInTransaction = async (values: string[]) => {
+      const transaction = await producer.transaction()
+      await transaction.send({ topic, messages: values.map((value) => ({ key: value, value })) })
+      await transaction.commit()
+    }
+    await Promise.all([
+      consumer.run({ eachMessage: async ({ message }) => { seen.push(String(message.value)) } }),
+      sendInTransaction(['first-0', 'first-1', 'first-2'])
+    ])
+    await sendInTransaction(['second-0', 'second-1', 'second-2'])
+    await producer.disconnect()
+    await waitFor(() => seen.length === 6, 'the six committed messages')
+    await consumer.disconnect()
+    expect(seen.sort()).toEqual(['first-0', 'first-1', 'first-2', 'second-0', 'second-1', 'second-2'])
+  }, 60000)
 })

@@ -212,7 +212,7 @@ function createConsumer ({
           instrumentation.emit(events.FETCH_START, { nodeId: String(e.nodeId) })
           break
         case 'fetch':
-          instrumentation.emit(events.FETCH, { numberOfBatches: 0, duration: e.duration, nodeId: String(e.nodeId) })
+          instrumentation.emit(events.FETCH, { numberOfBatches: e.numberOfBatches, duration: e.duration, nodeId: String(e.nodeId) })
           break
         case 'unsubscribed_topics': {
           const payload = {

@@ -100,6 +100,7 @@ pub struct JsEvent {
     pub member_assignment: Option<Vec<JsTopicPartitions>>,
     pub node_id: Option<i32>,
     pub duration: Option<f64>,
+    pub number_of_batches: Option<u32>,
     pub assigned_topics: Option<Vec<String>>,
     pub topics_subscribed: Option<Vec<String>>,
     pub topics_not_subscribed: Option<Vec<String>>,
@@ -191,6 +192,7 @@ fn event_to_js(event: Event) -> JsEvent {
         member_assignment: None,
         node_id: None,
         duration: None,
+        number_of_batches: None,
         assigned_topics: None,
         topics_subscribed: None,
         topics_not_subscribed: None,
@@ -239,10 +241,12 @@ fn event_to_js(event: Event) -> JsEvent {
         Event::Fetch {
             node_id,
             duration_ms,
+            record_batches,
         } => {
             js.r#type = "fetch".into();
             js.node_id = Some(node_id);
             js.duration = Some(duration_ms as f64);
+            js.number_of_batches = Some(record_batches as u32);
         }
         Event::UnsubscribedTopics {
             generation_id,

@@ -219,6 +219,15 @@ impl Connection {
         self.start::<R>(request, version)?.await
     }
 
+    /// Sends `request` at `version` and returns its response body undecoded (header read), for
+    /// the few responses some brokers send outside their schema.
+    pub async fn send_for_body<R: Request>(&self, request: &R, version: i16) -> Result<Bytes> {
+        let mut body = self.start_raw(request, version)?.await?;
+        ResponseHeader::decode(&mut body, R::Response::header_version(version))
+            .map_err(|e| Error::Encoding(e.to_string()))?;
+        Ok(body)
+    }
+
     /// Queues `request` at `version` at once, so requests started one after another go out in
     /// that order, and returns the future of its response.
     pub fn start<R: Request>(

@@ -214,9 +214,17 @@ async fn fetch(inner: &Inner, leader: i32, wanted: Vec<Wanted>, wait: Duration) 
     inner.emit(Event::FetchStart { node_id: leader });
     let started = Instant::now();
     let outcome = request(inner, leader, &wanted, wait).await;
+    let record_batches = outcome.as_ref().map_or(0, |by_partition| {
+        by_partition
+            .values()
+            .filter_map(|result| result.as_ref().ok()?.as_ref())
+            .map(|batch| batch.contexts.len())
+            .sum()
+    });
     inner.emit(Event::Fetch {
         node_id: leader,
         duration_ms: started.elapsed().as_millis() as u64,
+        record_batches,
     });
     match outcome {
         Ok(mut by_partition) => wanted

@@ -80,6 +80,8 @@ pub enum Event {
     Fetch {
         node_id: i32,
         duration_ms: u64,
+        /// The record batches with messages the response held, over all its partitions.
+        record_batches: usize,
     },
     /// The assignment named topics this member does not subscribe to; they are left out.
     UnsubscribedTopics {
