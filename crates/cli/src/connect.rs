@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferrokafka_client::admin::Admin;
+use ferrokafka_client::consumer::{Assignor, AssignorKind, ConsumerOptions, GroupSettings};
 use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error};
 
@@ -25,6 +26,32 @@ pub fn connection(client_id: &str) -> ConnectionOptions {
         request_timeout: Duration::from_secs(30),
         observer: None,
         max_in_flight: None,
+    }
+}
+
+/// The group consumer settings of a tool, as the Java consumer's defaults: range assignment,
+/// a 45 s session, 1 MiB per partition; `read_uncommitted` picks the isolation level.
+pub fn consumer_options(group_id: String, read_uncommitted: bool) -> ConsumerOptions {
+    ConsumerOptions {
+        group: GroupSettings {
+            group_id,
+            session_timeout: Duration::from_secs(45),
+            rebalance_timeout: Duration::from_secs(60),
+            group_instance_id: None,
+            assignors: vec![Assignor::BuiltIn(AssignorKind::Range)],
+            custom_assignors: None,
+            allow_auto_topic_creation: true,
+        },
+        heartbeat_interval: Duration::from_secs(3),
+        retry: RETRY,
+        max_bytes_per_partition: 1 << 20,
+        min_bytes: 1,
+        max_bytes: 50 << 20,
+        max_wait: Duration::from_millis(500),
+        read_uncommitted,
+        rack_id: String::new(),
+        metadata_max_age: Duration::from_secs(300),
+        watch_topics: false,
     }
 }
 

@@ -10,9 +10,7 @@ use std::time::Duration;
 
 use ferrokafka_client::consumer::partition_reader::{PartitionReader, ReaderOptions, StartAt};
 use ferrokafka_client::consumer::records::{BatchContext, Record};
-use ferrokafka_client::consumer::{
-    Assignor, AssignorKind, Batch, Consumer, ConsumerOptions, GroupSettings,
-};
+use ferrokafka_client::consumer::{Batch, Consumer};
 
 use crate::console_producer::key_values;
 use crate::{connect, StopOn};
@@ -195,27 +193,7 @@ fn execute(args: Args, stop: StopOn) -> Result<u64, (Option<u64>, String)> {
         .clone()
         .unwrap_or_else(|| format!("console-consumer-{}", fastrand::u32(0..100_000)));
     let cluster = connect::cluster(&bootstrap, &client_id).map_err(early)?;
-    let options = ConsumerOptions {
-        group: GroupSettings {
-            group_id,
-            session_timeout: Duration::from_secs(45),
-            rebalance_timeout: Duration::from_secs(60),
-            group_instance_id: None,
-            assignors: vec![Assignor::BuiltIn(AssignorKind::Range)],
-            custom_assignors: None,
-            allow_auto_topic_creation: true,
-        },
-        heartbeat_interval: Duration::from_secs(3),
-        retry: connect::RETRY,
-        max_bytes_per_partition: 1 << 20,
-        min_bytes: 1,
-        max_bytes: 50 << 20,
-        max_wait: Duration::from_millis(500),
-        read_uncommitted,
-        rack_id: String::new(),
-        metadata_max_age: Duration::from_secs(300),
-        watch_topics: false,
-    };
+    let options = connect::consumer_options(group_id, read_uncommitted);
     let runtime = crate::runtime().map_err(early)?;
     runtime.block_on(async {
         let consumer = Consumer::start(

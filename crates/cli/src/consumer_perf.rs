@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ferrokafka_client::consumer::{
-    Assignor, AssignorKind, Consumer, ConsumerOptions, Event, GroupSettings,
-};
+use ferrokafka_client::consumer::{Consumer, ConsumerOptions, Event};
 use tokio::time::Instant;
 
 use crate::datetime::format_millis;
@@ -125,25 +123,8 @@ fn execute(args: Args, stop: StopOn) -> Result<(), String> {
     }
     let cluster = connect::cluster(&bootstrap, &client_id)?;
     let options = ConsumerOptions {
-        group: GroupSettings {
-            group_id,
-            session_timeout: Duration::from_secs(45),
-            rebalance_timeout: Duration::from_secs(60),
-            group_instance_id: None,
-            assignors: vec![Assignor::BuiltIn(AssignorKind::Range)],
-            custom_assignors: None,
-            allow_auto_topic_creation: true,
-        },
-        heartbeat_interval: Duration::from_secs(3),
-        retry: connect::RETRY,
         max_bytes_per_partition: args.fetch_size,
-        min_bytes: 1,
-        max_bytes: 50 << 20,
-        max_wait: Duration::from_millis(500),
-        read_uncommitted,
-        rack_id: String::new(),
-        metadata_max_age: Duration::from_secs(300),
-        watch_topics: false,
+        ..connect::consumer_options(group_id, read_uncommitted)
     };
     let wanted = messages.max(0) as u64;
     crate::runtime()?.block_on(async {
