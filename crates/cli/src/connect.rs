@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use ferrokafka_client::admin::Admin;
 use ferrokafka_client::consumer::{Assignor, AssignorKind, ConsumerOptions, GroupSettings};
+use ferrokafka_client::partitioner::PartitionerKind;
+use ferrokafka_client::producer::ProducerOptions;
 use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error};
 
@@ -26,6 +28,19 @@ pub fn connection(client_id: &str) -> ConnectionOptions {
         request_timeout: Duration::from_secs(30),
         observer: None,
         max_in_flight: None,
+    }
+}
+
+/// The producer settings of a tool: the default partitioner, five requests in flight per broker
+/// and `linger` before a batch goes out.
+pub fn producer_options(linger: Duration) -> ProducerOptions {
+    ProducerOptions {
+        retry: RETRY,
+        allow_auto_topic_creation: true,
+        partitioner: PartitionerKind::Default,
+        max_in_flight: 5,
+        linger,
+        idempotence: None,
     }
 }
 

@@ -7,8 +7,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use ferrokafka_client::partitioner::PartitionerKind;
-use ferrokafka_client::producer::{Message, Producer, ProducerOptions, SendOptions, TopicMessages};
+use ferrokafka_client::producer::{Message, Producer, SendOptions, TopicMessages};
 use kafka_protocol::records::Compression;
 use tokio::sync::mpsc;
 
@@ -237,17 +236,7 @@ fn execute(args: Args, stop: StopOn) -> Result<(), String> {
         .cloned()
         .unwrap_or_else(|| "console-producer".to_string());
     let cluster = connect::cluster(&bootstrap, &client_id)?;
-    let producer = Producer::new(
-        cluster,
-        ProducerOptions {
-            retry: connect::RETRY,
-            allow_auto_topic_creation: true,
-            partitioner: PartitionerKind::Default,
-            max_in_flight: 5,
-            linger: Duration::ZERO,
-            idempotence: None,
-        },
-    );
+    let producer = Producer::new(cluster, connect::producer_options(Duration::ZERO));
     let (lines, mut incoming) = mpsc::channel::<String>(4 * MAX_BATCH);
     std::thread::spawn(move || read_lines(lines));
     let batch_limit = if args.sync { 1 } else { MAX_BATCH };

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use ferrokafka_client::partitioner::PartitionerKind;
-use ferrokafka_client::producer::{Message, Producer, ProducerOptions, SendOptions, TopicMessages};
+use ferrokafka_client::producer::{Message, Producer, SendOptions, TopicMessages};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use tokio::task::JoinHandle;
@@ -152,17 +151,7 @@ fn execute(args: Args) -> Result<(), String> {
         .cloned()
         .unwrap_or_else(|| "perf-producer-client".to_string());
     let cluster = connect::cluster(&bootstrap, &client_id)?;
-    let producer = Arc::new(Producer::new(
-        cluster,
-        ProducerOptions {
-            retry: connect::RETRY,
-            allow_auto_topic_creation: true,
-            partitioner: PartitionerKind::Default,
-            max_in_flight: 5,
-            linger,
-            idempotence: None,
-        },
-    ));
+    let producer = Arc::new(Producer::new(cluster, connect::producer_options(linger)));
     let send = SendOptions {
         acks,
         timeout_ms: request_timeout.min(i32::MAX as u64) as i32,
