@@ -5,7 +5,7 @@
 // without idempotence does duplicate.
 import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { Kafka, createBroker, Partitioners } from '..'
-import { startApacheKafka } from './helpers/peers'
+import { awaitGroupCoordinator, startApacheKafka } from './helpers/peers'
 import { uniqueName } from './helpers/kafka'
 import { BROKERS, START_TIMEOUT_MS, readBack, startBroker, ReadMessage } from './helpers/eos'
 import { startFaultProxy, FaultProxy } from './helpers/fault-proxy'
@@ -136,7 +136,12 @@ async function proxiedApacheKafka(): Promise<Proxied> {
   const proxy = await startFaultProxy((n) => n % EVERY === 0)
   const kafka = await startApacheKafka([`num.partitions=${PARTITIONS}`, `advertised.listeners=PLAINTEXT://${proxy.address}`])
   proxy.setTarget(kafka.brokers[0])
-  return { proxy, close: async () => { await proxy.close(); await kafka.close() } }
+  const close = async () => { await proxy.close(); await kafka.close() }
+  await awaitGroupCoordinator([proxy.address]).catch(async (error) => {
+    await close()
+    throw error
+  })
+  return { proxy, close }
 }
 
 describe.each([

@@ -111,7 +111,14 @@ export async function startApacheKafka(properties: string[] = []): Promise<Resta
   requireFile(path.join(cache, 'kafka', 'libs', '.pom.xml'), 'Apache Kafka')
   const started = await startScript('Apache Kafka', path.join(peersDir, 'kafka', 'start.sh'), properties)
   const dir = started.dir
-  await awaitGroupCoordinator(started.brokers)
+  // A caller that advertises another address (a proxy) waits for the coordinator once it forwards.
+  const advertised = properties.some((p) => p.startsWith('advertised.listeners='))
+  if (!advertised) {
+    await awaitGroupCoordinator(started.brokers).catch(async (error) => {
+      await started.close()
+      throw error
+    })
+  }
   return {
     ...started,
     async restart () {
@@ -120,7 +127,7 @@ export async function startApacheKafka(properties: string[] = []): Promise<Resta
       const deadline = Date.now() + 60_000
       while (!exited(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
       await run('bash', [path.join(peersDir, 'kafka', 'serve.sh'), dir], { timeoutMs: 100_000 })
-      await awaitGroupCoordinator(started.brokers)
+      if (!advertised) await awaitGroupCoordinator(started.brokers)
     }
   }
 }
@@ -130,7 +137,7 @@ export async function startApacheKafka(properties: string[] = []): Promise<Resta
  * loaded, joins and commits get COORDINATOR_NOT_AVAILABLE, which kafkajs retries only within its
  * short test-mode budget (a kafkajs consumer then crashes and restarts, and can miss a test's wait).
  */
-async function awaitGroupCoordinator(brokers: string[]): Promise<void> {
+export async function awaitGroupCoordinator(brokers: string[]): Promise<void> {
   const admin = new KafkaJS({ brokers, logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
   try {
