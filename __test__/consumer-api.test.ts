@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { Kafka, createBroker, Broker } from '..'
 import { Consumer as KafkaJSConsumer, ConsumerConfig } from 'kafkajs'
-import { kafkajs, uniqueName, waitFor } from './helpers/kafka'
+import { CLIENTS, Client, consumerOf, kafkajs, uniqueName, waitFor } from './helpers/kafka'
 
 let broker: Broker
 let brokers: string[]
@@ -19,14 +19,8 @@ afterAll(async () => {
   await broker.close()
 })
 
-const CLIENTS = ['ferrokafka', 'kafkajs'] as const
-type Client = (typeof CLIENTS)[number]
-
-/** A consumer of either client, typed by kafkajs's declarations (ferrokafka mirrors them). */
 function consumer(client: Client, config: ConsumerConfig): KafkaJSConsumer {
-  if (client === 'kafkajs') return kafkajs(brokers).consumer(config)
-  const ferro = new Kafka({ clientId: 'ferro-api', brokers, logLevel: 0 })
-  return ferro.consumer(config as Parameters<typeof ferro.consumer>[0]) as unknown as KafkaJSConsumer
+  return consumerOf(client, brokers, config, 'ferro-api')
 }
 
 async function produce(topic: string, count: number, partitions = 1, from = 0): Promise<void> {

@@ -2,9 +2,9 @@
 // broker: the same assigner gets the same members, metadata and cluster view and makes the same
 // assignment whichever client leads, mixed groups split partitions through it, and what it
 // throws surfaces as kafkajs surfaces it.
-import { Kafka, createBroker, Broker, AssignerProtocol, PartitionAssigners } from '..'
+import { createBroker, Broker, AssignerProtocol, PartitionAssigners } from '..'
 import { Consumer as KafkaJSConsumer, ConsumerConfig, PartitionAssigner as KafkaJSPartitionAssigner, PartitionAssigners as KafkaJSPartitionAssigners } from 'kafkajs'
-import { kafkajs, uniqueName, waitFor } from './helpers/kafka'
+import { Client, consumerOf, kafkajs, uniqueName, waitFor } from './helpers/kafka'
 
 let broker: Broker
 let brokers: string[]
@@ -18,13 +18,8 @@ afterAll(async () => {
   await broker.close()
 })
 
-const CLIENTS = ['ferrokafka', 'kafkajs'] as const
-type Client = (typeof CLIENTS)[number]
-
 function consumer(client: Client, config: ConsumerConfig): KafkaJSConsumer {
-  if (client === 'kafkajs') return kafkajs(brokers).consumer(config)
-  const ferro = new Kafka({ clientId: 'ferro-assigners', brokers, logLevel: 0 })
-  return ferro.consumer(config as Parameters<typeof ferro.consumer>[0]) as unknown as KafkaJSConsumer
+  return consumerOf(client, brokers, config, 'ferro-assigners')
 }
 
 async function createTopic(partitions: number): Promise<string> {

@@ -1,5 +1,7 @@
-// Shared test helpers: unique names, a quiet kafkajs client, and waiting for conditions.
-import { Kafka, logLevel } from 'kafkajs'
+// Shared test helpers: unique names, a quiet kafkajs client, either client's consumer for
+// side-by-side scenarios, and waiting for conditions.
+import { Consumer, ConsumerConfig, Kafka, logLevel } from 'kafkajs'
+import { Kafka as Ferrokafka } from '../..'
 
 let counter = 0
 
@@ -12,6 +14,17 @@ export function uniqueName(prefix: string): string {
 /** A kafkajs client that only logs errors. */
 export function kafkajs(brokers: string[], clientId = 'ferrokafka-test'): Kafka {
   return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING })
+}
+
+/** The clients a side-by-side scenario runs with. */
+export const CLIENTS = ['ferrokafka', 'kafkajs'] as const
+export type Client = (typeof CLIENTS)[number]
+
+/** A consumer of either client, typed by kafkajs's declarations (ferrokafka mirrors them). */
+export function consumerOf(client: Client, brokers: string[], config: ConsumerConfig, clientId = 'ferrokafka-test'): Consumer {
+  if (client === 'kafkajs') return kafkajs(brokers, clientId).consumer(config)
+  const ferro = new Ferrokafka({ clientId, brokers, logLevel: 0 })
+  return ferro.consumer(config as Parameters<typeof ferro.consumer>[0]) as unknown as Consumer
 }
 
 /** Resolves once `check` returns a truthy value, polling every few milliseconds. */
