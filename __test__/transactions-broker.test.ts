@@ -129,11 +129,15 @@ describeTargets('kafkajs transactions against %s', 1, (bootstrap) => {
     // Kafka answers EndTxn once the commit is decided and writes the offsets' marker after it.
     await waitFor(async () => (await committed())[0] === '5', 'the committed offset to show')
 
-    const dropped = await producer.transaction()
+    // Another transactional id aborts: Kafka may still be writing the first one's markers, and
+    // kafkajs does not retry the CONCURRENT_TRANSACTIONS its sendOffsets would get meanwhile.
+    const other = await transactional(uniqueName('offsets-dropped'))
+    const dropped = await other.transaction()
     await dropped.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: 0, offset: '9' }] }] })
     await dropped.abort()
     expect(await committed()).toEqual(['5'])
     await admin.disconnect()
+    await other.disconnect()
     await producer.disconnect()
   })
 
