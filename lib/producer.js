@@ -91,6 +91,7 @@ function createProducer ({
   const instrumentation = new Instrumentation('producer', events, logger, () => handle?.observeNetwork(networkObserved()))
   const kind = nativeKind(createPartitioner)
   const partitioner = kind ? null : createPartitioner()
+  const builtInPartitioner = new native.NativePartitioner(kind ?? 'default')
   let status = DISCONNECTED
   let handle = null
   let hasProducerId = false
@@ -117,13 +118,12 @@ function createProducer ({
       allowAutoTopicCreation,
       maxInFlightRequests: maxInFlightRequests ?? UNLIMITED_IN_FLIGHT,
       lingerMs: Math.max(0, Number(lingerMs) || 0),
-      partitioner: kind ?? 'default',
       clusterRetry: cluster.retry,
       retry,
       idempotent: Boolean(idempotent),
       transactionalId: transactionalId ? String(transactionalId) : undefined,
       transactionTimeout: Number(transactionTimeout)
-    }, outcomes.settle, (batch) => emitNetworkEvents(instrumentation, events, batch))
+    }, builtInPartitioner, outcomes.settle, (batch) => emitNetworkEvents(instrumentation, events, batch))
     candidate.observeNetwork(networkObserved())
     handle = await connectOrThrow(candidate)
     hasProducerId = false

@@ -1,12 +1,12 @@
 //! Bindings for the producer: `NativeProducer` (connect, partition metadata, send, the producer
-//! id of an idempotent producer, and transactions) and the two murmur2 hashes behind kafkajs's
-//! partitioners. Kafka failures resolve as plain `failure` objects, which lib/errors.js turns
+//! id of an idempotent producer, and transactions), `NativePartitioner` (a built-in partitioner
+//! that outlives reconnects) and the two murmur2 hashes behind kafkajs's partitioners. Kafka failures resolve as plain `failure` objects, which lib/errors.js turns
 //! into kafkajs's error classes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferrokafka_client::partitioner::{legacy_murmur2, murmur2, PartitionerKind};
+use ferrokafka_client::partitioner::{legacy_murmur2, murmur2, Partitioner, PartitionerKind};
 use ferrokafka_client::producer::{
     Idempotence, Producer, ProducerOptions as ClientProducerOptions, RecordMetadata, SendOptions,
 };
@@ -36,8 +36,6 @@ pub struct NativeProducerOptions {
     pub max_in_flight_requests: u32,
     /// How long to wait for more concurrent sends before writing a request, in ms.
     pub linger_ms: u32,
-    /// `"default"` or `"legacy"`: the murmur2 variant for keyed messages.
-    pub partitioner: String,
     /// The client's retry options, used to reach the seed brokers.
     pub cluster_retry: RetrySettings,
     /// The producer's retry options, used by `send`.
@@ -150,20 +148,11 @@ impl NativeProducer {
     /// `observe_network(true)`), in arrays.
     pub fn new(
         options: NativeProducerOptions,
+        partitioner: &NativePartitioner,
         on_outcomes: Function<'_, Vec<SendOutcome>, ()>,
         on_network: Function<'_, Vec<NetworkEvent>, ()>,
     ) -> Result<Self> {
         let network = NetworkObserver::new(on_network)?;
-        let partitioner = match options.partitioner.as_str() {
-            "default" => PartitionerKind::Default,
-            "legacy" => PartitionerKind::Legacy,
-            other => {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("unknown partitioner {other:?}"),
-                ))
-            }
-        };
         let cluster = Arc::new(Cluster::new(ClusterOptions {
             brokers: options.brokers,
             connection: ConnectionOptions {
@@ -189,7 +178,7 @@ impl NativeProducer {
         let producer_options = ClientProducerOptions {
             retry,
             allow_auto_topic_creation: options.allow_auto_topic_creation,
-            partitioner,
+            partitioner: partitioner.inner.clone(),
             max_in_flight: options.max_in_flight_requests.max(1) as usize,
             linger: Duration::from_millis(options.linger_ms.into()),
             idempotence: options.idempotent.then_some(Idempotence {
@@ -462,6 +451,34 @@ fn options_of(send: &UnpackedSend) -> std::result::Result<SendOptions, String> {
         timeout_ms: send.timeout,
         compression,
     })
+}
+
+/// A built-in partitioner, made once per kafkajs producer so that its round-robin over keyless
+/// messages carries on across reconnects, as kafkajs's does.
+#[napi]
+pub struct NativePartitioner {
+    inner: Arc<Partitioner>,
+}
+
+#[napi]
+impl NativePartitioner {
+    /// `kind` is `"default"` or `"legacy"`: the murmur2 variant for keyed messages.
+    #[napi(constructor)]
+    pub fn new(kind: String) -> Result<Self> {
+        let kind = match kind.as_str() {
+            "default" => PartitionerKind::Default,
+            "legacy" => PartitionerKind::Legacy,
+            other => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("unknown partitioner {other:?}"),
+                ))
+            }
+        };
+        Ok(NativePartitioner {
+            inner: Arc::new(Partitioner::new(kind)),
+        })
+    }
 }
 
 /// kafkajs's DefaultPartitioner hash (the Java client's murmur2) of `key`.

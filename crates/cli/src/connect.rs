@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ferrokafka_client::admin::Admin;
 use ferrokafka_client::consumer::{Assignor, AssignorKind, ConsumerOptions, GroupSettings};
-use ferrokafka_client::partitioner::PartitionerKind;
+use ferrokafka_client::partitioner::{Partitioner, PartitionerKind};
 use ferrokafka_client::producer::ProducerOptions;
 use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error};
@@ -37,7 +37,7 @@ pub fn producer_options(linger: Duration) -> ProducerOptions {
     ProducerOptions {
         retry: RETRY,
         allow_auto_topic_creation: true,
-        partitioner: PartitionerKind::Default,
+        partitioner: Arc::new(Partitioner::new(PartitionerKind::Default)),
         max_in_flight: 5,
         linger,
         idempotence: None,

@@ -7,6 +7,8 @@
 //! that have a leader, starting from a random point per topic.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 
@@ -31,7 +33,16 @@ pub struct PartitionInfo {
 #[derive(Debug)]
 pub struct Partitioner {
     kind: PartitionerKind,
-    counters: Mutex<HashMap<String, u32>>,
+    counters: Mutex<HashMap<String, Arc<AtomicU32>>>,
+}
+
+/// The partitioner as one topic's messages see it: looked up once per topic of a send.
+pub struct TopicPartitioner {
+    kind: PartitionerKind,
+    counter: Arc<AtomicU32>,
+    count: u32,
+    /// The partitions with a leader, which keyless messages go round.
+    available: Vec<i32>,
 }
 
 impl Partitioner {
@@ -42,30 +53,46 @@ impl Partitioner {
         }
     }
 
-    /// The partition for a message with `key` to `topic`, whose partitions are `partitions`
-    /// (sorted by partition id).
-    pub fn partition(&self, topic: &str, partitions: &[PartitionInfo], key: Option<&[u8]>) -> i32 {
-        let count = partitions.len() as u32;
+    /// The partitioner for `topic`, whose partitions are `partitions` (sorted by partition id).
+    pub fn topic(&self, topic: &str, partitions: &[PartitionInfo]) -> TopicPartitioner {
+        let counter = {
+            let mut counters = self.counters.lock();
+            match counters.get(topic) {
+                Some(counter) => counter.clone(),
+                None => counters
+                    .entry(topic.to_string())
+                    .or_insert_with(|| Arc::new(AtomicU32::new(fastrand::u32(..))))
+                    .clone(),
+            }
+        };
+        TopicPartitioner {
+            kind: self.kind,
+            counter,
+            count: partitions.len() as u32,
+            available: partitions
+                .iter()
+                .filter(|p| p.leader >= 0)
+                .map(|p| p.partition)
+                .collect(),
+        }
+    }
+}
+
+impl TopicPartitioner {
+    /// The partition for a message with `key`.
+    pub fn partition(&self, key: Option<&[u8]>) -> i32 {
         if let Some(key) = key {
             let hash = match self.kind {
                 PartitionerKind::Default => murmur2(key),
                 PartitionerKind::Legacy => legacy_murmur2(key),
             };
-            return ((hash & 0x7fff_ffff) as u32 % count) as i32;
+            return ((hash & 0x7fff_ffff) as u32 % self.count) as i32;
         }
-        let next = {
-            let mut counters = self.counters.lock();
-            let counter = counters
-                .entry(topic.to_string())
-                .or_insert_with(|| fastrand::u32(..));
-            *counter = counter.wrapping_add(1);
-            *counter & 0x7fff_ffff
-        };
-        let available: Vec<&PartitionInfo> = partitions.iter().filter(|p| p.leader >= 0).collect();
-        if available.is_empty() {
-            (next % count) as i32
+        let next = self.counter.fetch_add(1, Ordering::Relaxed).wrapping_add(1) & 0x7fff_ffff;
+        if self.available.is_empty() {
+            (next % self.count) as i32
         } else {
-            available[(next % available.len() as u32) as usize].partition
+            self.available[(next % self.available.len() as u32) as usize]
         }
     }
 }
@@ -193,12 +220,12 @@ mod tests {
         let partitioner = Partitioner::new(PartitionerKind::Default);
         let all = partitions(&[1, 1, 1]);
         assert_eq!(
-            partitioner.partition("t", &all, Some(b"kafka")),
+            partitioner.topic("t", &all).partition(Some(b"kafka")),
             ((-798503068i32 & 0x7fffffff) % 3)
         );
         let some = partitions(&[1, -1, 1]);
         let picked: Vec<i32> = (0..4)
-            .map(|_| partitioner.partition("t", &some, None))
+            .map(|_| partitioner.topic("t", &some).partition(None))
             .collect();
         assert!(picked.iter().all(|p| *p != 1), "{picked:?}");
         assert_ne!(picked[0], picked[1]);

@@ -10,7 +10,7 @@ use ferrokafka_client::admin::{
     AclFilter, Admin, AlterConfigsRequest, CreateTopicsRequest, DeleteTopicsRequest,
     DescribeConfigsRequest, FetchOffsetsRequest, SeekEntry, SetOffsetsRequest,
 };
-use ferrokafka_client::partitioner::PartitionerKind;
+use ferrokafka_client::partitioner::{Partitioner, PartitionerKind};
 use ferrokafka_client::producer::{Message, Producer, ProducerOptions, SendOptions, TopicMessages};
 use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error};
@@ -64,7 +64,7 @@ async fn produce(broker: &Broker, topic: &str, partition: i32, count: usize) {
         ProducerOptions {
             retry: RETRY,
             allow_auto_topic_creation: false,
-            partitioner: PartitionerKind::Default,
+            partitioner: Arc::new(Partitioner::new(PartitionerKind::Default)),
             max_in_flight: 1,
             linger: std::time::Duration::ZERO,
             idempotence: None,

@@ -14,7 +14,7 @@ use ferrokafka_client::consumer::{
     AssignmentRequest, Assignor, AssignorKind, Consumer, ConsumerOptions, CustomAssignors,
     CustomAssignorsHandle, EncodedAssignment, Event, Generation, GroupSettings,
 };
-use ferrokafka_client::partitioner::PartitionerKind;
+use ferrokafka_client::partitioner::{Partitioner, PartitionerKind};
 use ferrokafka_client::producer::{Message, Producer, ProducerOptions, SendOptions, TopicMessages};
 use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error};
@@ -51,7 +51,7 @@ async fn produce(broker: &Broker, topic: &str, partitions: i32, from: usize, cou
         ProducerOptions {
             retry: RETRY,
             allow_auto_topic_creation: true,
-            partitioner: PartitionerKind::Default,
+            partitioner: Arc::new(Partitioner::new(PartitionerKind::Default)),
             max_in_flight: 5,
             linger: Duration::ZERO,
             idempotence: None,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use ferrokafka_broker::{Broker, BrokerConfig};
-use ferrokafka_client::partitioner::PartitionerKind;
+use ferrokafka_client::partitioner::{Partitioner, PartitionerKind};
 use ferrokafka_client::producer::{
     Idempotence, Message, Producer, ProducerOptions, SendOptions, TopicMessages,
 };
@@ -48,7 +48,7 @@ fn producer(bootstrap: String, retries: u32) -> Producer {
                 ..RetryOptions::TEST_DEFAULT
             },
             allow_auto_topic_creation: true,
-            partitioner: PartitionerKind::Default,
+            partitioner: Arc::new(Partitioner::new(PartitionerKind::Default)),
             max_in_flight: 5,
             linger: Duration::ZERO,
             idempotence: Some(Idempotence {

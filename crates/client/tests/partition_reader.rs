@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ferrokafka_broker::{Broker, BrokerConfig};
 use ferrokafka_client::consumer::partition_reader::{PartitionReader, ReaderOptions, StartAt};
-use ferrokafka_client::partitioner::PartitionerKind;
+use ferrokafka_client::partitioner::{Partitioner, PartitionerKind};
 use ferrokafka_client::producer::{Message, Producer, ProducerOptions, SendOptions, TopicMessages};
 use ferrokafka_client::retry::RetryOptions;
 use ferrokafka_client::transaction::{TransactionOptions, Transactions};
@@ -47,7 +47,7 @@ fn producer_options() -> ProducerOptions {
     ProducerOptions {
         retry: RETRY,
         allow_auto_topic_creation: true,
-        partitioner: PartitionerKind::Default,
+        partitioner: Arc::new(Partitioner::new(PartitionerKind::Default)),
         max_in_flight: 5,
         linger: Duration::ZERO,
         idempotence: None,

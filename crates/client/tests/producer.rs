@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferrokafka_broker::{Broker, BrokerConfig};
-use ferrokafka_client::partitioner::{murmur2, PartitionerKind};
+use ferrokafka_client::partitioner::{murmur2, Partitioner, PartitionerKind};
 use ferrokafka_client::producer::{Message, Producer, ProducerOptions, SendOptions, TopicMessages};
 use ferrokafka_client::retry::{RetryError, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions, Error};
@@ -28,7 +28,7 @@ async fn setup(config: BrokerConfig, allow_auto_topic_creation: bool) -> (Broker
                 ..RetryOptions::TEST_DEFAULT
             },
             allow_auto_topic_creation,
-            partitioner: PartitionerKind::Default,
+            partitioner: Arc::new(Partitioner::new(PartitionerKind::Default)),
             max_in_flight: 5,
             linger: Duration::ZERO,
             idempotence: None,
@@ -236,7 +236,7 @@ async fn concurrent_sends_share_requests_and_each_gets_its_own_offset() {
         ProducerOptions {
             retry: RetryOptions::TEST_DEFAULT,
             allow_auto_topic_creation: true,
-            partitioner: PartitionerKind::Default,
+            partitioner: Arc::new(Partitioner::new(PartitionerKind::Default)),
             max_in_flight: 1,
             linger: Duration::ZERO,
             idempotence: None,

@@ -23,7 +23,7 @@ use lane::{LaneOptions, Outcome, RequestKey, Submission};
 
 use crate::cluster::{Cluster, Metadata};
 use crate::error::{Error, Result};
-use crate::partitioner::{PartitionInfo, Partitioner, PartitionerKind};
+use crate::partitioner::{PartitionInfo, Partitioner};
 use crate::retry::{retry, RetryError, RetryOptions};
 use idempotent::queue::Settings;
 use idempotent::{init_producer_id, ProducerIdentity, SenderOptions};
@@ -70,7 +70,9 @@ pub struct RecordMetadata {
 pub struct ProducerOptions {
     pub retry: RetryOptions,
     pub allow_auto_topic_creation: bool,
-    pub partitioner: PartitionerKind,
+    /// Shared by every connection of one kafkajs producer, so the round-robin over keyless
+    /// messages continues across reconnects.
+    pub partitioner: Arc<Partitioner>,
     /// Produce requests in flight per broker; sends beyond it wait and are coalesced.
     pub max_in_flight: usize,
     /// How long a broker's lane waits for more sends before it writes a request (not used by
@@ -103,7 +105,6 @@ pub(crate) struct Part {
 pub struct Producer {
     cluster: Arc<Cluster>,
     options: ProducerOptions,
-    partitioner: Partitioner,
     sending: Sending,
 }
 
@@ -136,7 +137,6 @@ type Attempt = (Vec<(i32, RecordMetadata)>, Vec<Part>, Option<Error>);
 
 impl Producer {
     pub fn new(cluster: Arc<Cluster>, options: ProducerOptions) -> Producer {
-        let partitioner = Partitioner::new(options.partitioner);
         let sending = match &options.idempotence {
             None => Sending::Lanes(Mutex::new(HashMap::new())),
             Some(idempotence) => Sending::Idempotent(Lazy {
@@ -152,7 +152,6 @@ impl Producer {
         Producer {
             cluster,
             options,
-            partitioner,
             sending,
         }
     }
@@ -342,15 +341,27 @@ impl Producer {
                     leader: p.leader,
                 })
                 .collect();
-            for message in group.messages {
-                let partition = message.partition.unwrap_or_else(|| {
-                    self.partitioner
-                        .partition(&group.topic, &infos, message.key.as_deref())
-                });
-                per_partition
-                    .entry((topic_index, partition))
-                    .or_default()
-                    .push(message);
+            let partitioner = self.options.partitioner.topic(&group.topic, &infos);
+            let chosen: Vec<i32> = group
+                .messages
+                .iter()
+                .map(|m| {
+                    m.partition
+                        .unwrap_or_else(|| partitioner.partition(m.key.as_deref()))
+                })
+                .collect();
+            match chosen.first() {
+                Some(&first) if chosen.iter().all(|p| *p == first) => {
+                    per_partition.insert((topic_index, first), group.messages);
+                }
+                _ => {
+                    for (message, partition) in group.messages.into_iter().zip(chosen) {
+                        per_partition
+                            .entry((topic_index, partition))
+                            .or_default()
+                            .push(message);
+                    }
+                }
             }
             names.push((group.topic.into(), topic.id));
         }
