@@ -139,9 +139,11 @@ pub fn unpack(packed: PackedSends, now: i64) -> Result<Vec<UnpackedSend>, String
             let message_count = table.count()?;
             table.int()?;
             table.int()?;
-            let messages = (0..message_count)
-                .map(|_| pieces.message(timestamps.float()?, now))
-                .collect::<Result<Vec<_>, String>>()?;
+            // Each message has a timestamp, which bounds the capacity a bad count could ask for.
+            let mut messages = Vec::with_capacity(message_count.min(timestamps.bytes.len() / 8));
+            for _ in 0..message_count {
+                messages.push(pieces.message(timestamps.float()?, now)?);
+            }
             topics.push(TopicMessages { topic, messages });
         }
         sends.push(UnpackedSend {
