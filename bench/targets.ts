@@ -1,9 +1,12 @@
 // Brokers for the benchmarks, each in its own process: ferrokafka's `server-start`, the
 // librdkafka mock cluster and Apache Kafka, each timed from spawn to its printed address.
+// runBenchmark warms each broker up before measuring it, so a JVM's JIT compiler has done its
+// work before the first client is timed.
 import { spawn, spawnSync, ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Kafka, logLevel } from 'ferrokafka'
 
 const root = path.resolve(__dirname, '..')
 
@@ -15,10 +18,10 @@ export interface Target {
 }
 
 /** Runs a start script that prints the bootstrap address, timing it from spawn to address. */
-function startScript(name: string, script: string, args: string[]): Target {
+function startScript(name: string, script: string, args: string[], env: NodeJS.ProcessEnv = {}): Target {
   const dir = mkdtempSync(path.join(tmpdir(), `bench-${name.replace(/\W/g, '-')}-`))
   const started = performance.now()
-  const result = spawnSync('bash', [script, dir, ...args], { encoding: 'utf8' })
+  const result = spawnSync('bash', [script, dir, ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
   if (result.status !== 0) throw new Error(`${name} did not start: ${result.stderr}`)
   const startMs = performance.now() - started
   const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'))
@@ -56,10 +59,50 @@ export function startRdmock(topics: string[]): Target {
   return startScript('librdkafka mock', script, topics.flatMap((t) => ['-t', t]))
 }
 
-/** A single-node Apache Kafka (KRaft) from peers/install.sh. */
+/**
+ * A single-node Apache Kafka (KRaft) from peers/install.sh, with the heap and JVM options
+ * Kafka's kafka-server-start.sh gives it (the tests' fast-start options would slow it down).
+ */
 export function startApacheKafka(): Target {
-  return startScript('Apache Kafka', path.join(root, 'peers', 'kafka', 'start.sh'), [])
+  return startScript('Apache Kafka', path.join(root, 'peers', 'kafka', 'start.sh'), [], {
+    KAFKA_HEAP_OPTS: '-Xmx1G -Xms1G',
+    KAFKA_JVM_PERFORMANCE_OPTS: '-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent'
+  })
 }
+
+const WARM_UP_MESSAGES = 500_000
+
+/**
+ * Produces `WARM_UP_MESSAGES` 100-byte messages to a topic of the target's and reads them back,
+ * so each broker runs its produce and fetch paths before anything is timed.
+ */
+async function warmUp(target: Target): Promise<void> {
+  const kafka = new Kafka({ brokers: [target.bootstrap], logLevel: logLevel.NOTHING })
+  const topic = 'bench-warm-up'
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true })
+  await admin.disconnect()
+  const producer = kafka.producer()
+  await producer.connect()
+  const messages = Array.from({ length: 1000 }, () => ({ value: Buffer.alloc(100, 'w') }))
+  for (let sent = 0; sent < WARM_UP_MESSAGES; sent += messages.length) await producer.send({ topic, acks: -1, messages })
+  await producer.disconnect()
+  const consumer = kafka.consumer({ groupId: 'bench-warm-up' })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  let seen = 0
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length
+        if (seen >= WARM_UP_MESSAGES) resolve()
+      }
+    })
+  })
+  await consumer.disconnect()
+}
+
 
 /**
  * Runs a side-by-side benchmark: starts the brokers BENCH_TARGETS names (`ferrokafka`, `kafka`;
@@ -73,7 +116,10 @@ export function runBenchmark<Row>(measure: (target: Target) => Promise<Row[]>, p
       if (!only || only.includes('ferrokafka')) targets.push(await startFerrokafka())
       if (!only || only.includes('kafka')) targets.push(startApacheKafka())
       const rows: Row[] = []
-      for (const target of targets) rows.push(...await measure(target))
+      for (const target of targets) {
+        await warmUp(target)
+        rows.push(...await measure(target))
+      }
       print(rows)
     } finally {
       for (const target of targets) target.stop()
