@@ -11,6 +11,7 @@ use kafka_protocol::records::Compression;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::batches::{encode, plan, Planned};
+use super::gate::Gate;
 use super::{Part, RecordMetadata};
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
@@ -49,14 +50,16 @@ pub struct LaneOptions {
     pub linger: Duration,
 }
 
-/// Starts the lane to `leader`; it ends when the returned sender is dropped.
+/// Starts the lane to `leader`; it ends when the returned sender is dropped. It starts a round
+/// only while `gate` is open.
 pub fn start(
     cluster: Arc<Cluster>,
     leader: i32,
     options: LaneOptions,
+    gate: Arc<Gate>,
 ) -> mpsc::UnboundedSender<Submission> {
     let (sender, queue) = mpsc::unbounded_channel();
-    tokio::spawn(run(cluster, leader, queue, options));
+    tokio::spawn(run(cluster, leader, queue, options, gate));
     sender
 }
 
@@ -65,6 +68,7 @@ async fn run(
     leader: i32,
     mut queue: mpsc::UnboundedReceiver<Submission>,
     options: LaneOptions,
+    gate: Arc<Gate>,
 ) {
     let slots = Arc::new(Semaphore::new(options.max_in_flight.max(1)));
     while let Some(first) = queue.recv().await {
@@ -85,6 +89,7 @@ async fn run(
         if !options.linger.is_zero() {
             tokio::time::sleep(options.linger).await;
         }
+        gate.open().await;
         let mut round = vec![first];
         while let Ok(next) = queue.try_recv() {
             round.push(next);

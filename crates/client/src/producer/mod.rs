@@ -5,6 +5,7 @@
 //! instead, which numbers its batches and resends exactly those batches.
 
 mod batches;
+mod gate;
 pub(crate) mod idempotent;
 mod lane;
 
@@ -19,6 +20,8 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use gate::Gate;
+pub use gate::GateHold;
 use lane::{LaneOptions, Outcome, RequestKey, Submission};
 
 use crate::cluster::{Cluster, Metadata};
@@ -106,6 +109,7 @@ pub struct Producer {
     cluster: Arc<Cluster>,
     options: ProducerOptions,
     sending: Sending,
+    gate: Arc<Gate>,
 }
 
 /// One lane per leader, started on first use.
@@ -153,6 +157,7 @@ impl Producer {
             cluster,
             options,
             sending,
+            gate: Arc::default(),
         }
     }
 
@@ -200,6 +205,12 @@ impl Producer {
     pub(crate) fn needs_new_epoch(&self) -> bool {
         matches!(&self.sending, Sending::Idempotent(lazy)
             if lazy.sender.get().is_some_and(|sender| sender.needs_new_epoch()))
+    }
+
+    /// Holds every lane back until the hold is dropped: sends started meanwhile reach each
+    /// leader's lane together and share its requests.
+    pub fn hold_lanes(&self) -> GateHold {
+        self.gate.hold()
     }
 
     /// The cluster this producer sends to.
@@ -445,6 +456,7 @@ impl Producer {
                         max_in_flight: self.options.max_in_flight,
                         linger: self.options.linger,
                     },
+                    self.gate.clone(),
                 )
             })
             .clone()
