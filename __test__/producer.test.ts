@@ -297,6 +297,24 @@ describe('producer.send', () => {
     expect(ours.map((p) => p.apiName)).toEqual(expect.arrayContaining(['ApiVersions', 'Metadata', 'Produce']))
   })
 
+  it('sends started in one tick share one Produce request per broker', async () => {
+    const topic = uniqueName('burst')
+    const producer = await connected(ferrokafka().producer())
+    await producer.send({ topic, messages: [{ value: 'first' }] })
+    const produced: number[] = []
+    const remove = producer.on(producer.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'Produce') produced.push(e.payload.size)
+    })
+    const sends = Array.from({ length: 1000 }, (_, i) => producer.send({ topic, messages: [{ value: String(i) }] }))
+    const records = (await Promise.all(sends)).flat()
+    remove()
+    expect(produced).toHaveLength(1)
+    expect(records).toHaveLength(1000)
+    const offsets = new Set(records.map((r) => `${r.partition}:${r.baseOffset}`))
+    expect(offsets.size).toBe(1000)
+    expect(await consumeWithKafkajs(topic, 1001)).toHaveLength(1001)
+  })
+
   it('emits REQUEST_TIMEOUT like kafkajs when a broker does not answer', async () => {
     const sockets: Socket[] = []
     const silent = createServer((socket) => { sockets.push(socket) })

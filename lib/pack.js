@@ -2,7 +2,8 @@
 // one property read per field: `data` holds every key, value and header byte; `layout` (int32s)
 // holds per message [key length, value length, partition, header count] and then a [key length,
 // value length] pair per header (length -1 = null, partition NO_PARTITION = let the partitioner
-// choose); `timestamps` (float64s) holds one timestamp per message, NaN = now.
+// choose); `timestamps` (float64s) holds one timestamp per message, NaN = now. Finished sends
+// come back packed too, and unpackOutcomes turns them into kafkajs's RecordMetadata.
 'use strict'
 
 const { classes: { KafkaJSNonRetriableError } } = require('./errors')
@@ -156,4 +157,41 @@ function packSends (sends) {
   }
 }
 
-module.exports = { packMessages, packSends, NO_PARTITION }
+/** The record count src/producer.rs gives a failed send. */
+const FAILED = 0xffffffff
+
+/**
+ * Unpacks the finished sends src/producer.rs packs (`sends`: [id, record count or FAILED] per
+ * send; `records`: [topic index, partition, error code] and `offsets`: [base offset, log append
+ * time, log start offset] per record; `failures` in order) into `{ id, records }` with kafkajs's
+ * RecordMetadata, or `{ id, failure }`.
+ */
+function unpackOutcomes ({ sends, topics, records, offsets, failures }) {
+  const results = []
+  let record = 0
+  let failed = 0
+  for (let i = 0; i < sends.length; i += 2) {
+    const id = sends[i]
+    const count = sends[i + 1]
+    if (count === FAILED) {
+      results.push({ id, failure: failures[failed++] })
+      continue
+    }
+    const metadata = new Array(count)
+    for (let j = 0; j < count; j++, record++) {
+      const at = record * 3
+      metadata[j] = {
+        topicName: topics[records[at]],
+        partition: records[at + 1],
+        errorCode: records[at + 2],
+        baseOffset: String(offsets[at]),
+        logAppendTime: String(offsets[at + 1]),
+        logStartOffset: String(offsets[at + 2])
+      }
+    }
+    results.push({ id, records: metadata })
+  }
+  return results
+}
+
+module.exports = { packMessages, packSends, unpackOutcomes, NO_PARTITION }

@@ -9,7 +9,7 @@ const { classes, fromFailure, connectOrThrow } = require('./errors')
 const { CompressionTypes, isCompressionType } = require('./compression')
 const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
-const { packMessages, packSends } = require('./pack')
+const { packMessages, packSends, unpackOutcomes } = require('./pack')
 const { Outstanding } = require('./outstanding')
 const { createTransaction } = require('./transaction')
 
@@ -123,7 +123,7 @@ function createProducer ({
       idempotent: Boolean(idempotent),
       transactionalId: transactionalId ? String(transactionalId) : undefined,
       transactionTimeout: Number(transactionTimeout)
-    }, builtInPartitioner, outcomes.settle, (batch) => emitNetworkEvents(instrumentation, events, batch))
+    }, builtInPartitioner, (packed) => outcomes.settle(unpackOutcomes(packed)), (batch) => emitNetworkEvents(instrumentation, events, batch))
     candidate.observeNetwork(networkObserved())
     handle = await connectOrThrow(candidate)
     hasProducerId = false

@@ -25,19 +25,27 @@ impl<T> Queue<T> {
     }
 }
 
-/// The thread-safe function that drains the queue on the JS thread. It does not keep Node
-/// alive: the JS side holds the event loop open while results are outstanding.
-type Drain<T> = ThreadsafeFunction<(), (), Vec<T>, Status, false, true>;
+/// The thread-safe function that drains the queue on the JS thread, handing JavaScript `P`. It
+/// does not keep Node alive: the JS side holds the event loop open while results are
+/// outstanding.
+type Drain<P> = ThreadsafeFunction<(), (), P, Status, false, true>;
 
 /// Where results of type `T` go: the JS function given to [`Deliveries::new`] receives them as
-/// arrays.
-pub struct Deliveries<T: ToNapiValue + 'static> {
+/// arrays, the one given to [`Deliveries::packed`] as whatever its `pack` makes of them.
+pub struct Deliveries<T: 'static, P: ToNapiValue + 'static = Vec<T>> {
     queue: Arc<Queue<T>>,
-    drain: Drain<T>,
+    drain: Drain<P>,
 }
 
 impl<T: ToNapiValue + Send + 'static> Deliveries<T> {
     pub fn new(callback: Function<'_, Vec<T>, ()>) -> Result<Self> {
+        Deliveries::packed(callback, |items| items)
+    }
+}
+
+impl<T: Send + 'static, P: ToNapiValue + 'static> Deliveries<T, P> {
+    /// Deliveries that reach `callback` as one `pack(results)` per wake-up.
+    pub fn packed(callback: Function<'_, P, ()>, pack: fn(Vec<T>) -> P) -> Result<Self> {
         let queue = Arc::new(Queue {
             items: Mutex::new(Vec::new()),
             scheduled: AtomicBool::new(false),
@@ -47,7 +55,7 @@ impl<T: ToNapiValue + Send + 'static> Deliveries<T> {
             .build_threadsafe_function::<()>()
             .callee_handled::<false>()
             .weak::<true>()
-            .build_callback(move |_| Ok(taken.take()))?;
+            .build_callback(move |_| Ok(pack(taken.take())))?;
         Ok(Deliveries { queue, drain })
     }
 
@@ -66,11 +74,16 @@ pub type Delivered<T, F> = (F, Box<dyn FnOnce(String) -> T + Send>);
 
 /// Runs `operations` together on the addon's runtime (one task, so a burst of them costs one
 /// wake-up) and delivers each result as it finishes. A panic becomes its operation's fallback
-/// result instead of a lost reply.
-pub fn spawn_delivered<T, F>(deliveries: Arc<Deliveries<T>>, operations: Vec<Delivered<T, F>>)
-where
-    T: ToNapiValue + Send + 'static,
+/// result instead of a lost reply. `held` is dropped once every operation has been polled once.
+pub fn spawn_delivered<T, P, F, H>(
+    deliveries: Arc<Deliveries<T, P>>,
+    operations: Vec<Delivered<T, F>>,
+    held: H,
+) where
+    T: Send + 'static,
+    P: ToNapiValue + 'static,
     F: Future<Output = T> + Send + 'static,
+    H: Send + 'static,
 {
     napi::bindgen_prelude::spawn(async move {
         let runs = operations.into_iter().map(|(operation, on_panic)| {
@@ -88,6 +101,10 @@ where
                 deliveries.deliver(item);
             }
         });
-        futures::future::join_all(runs).await;
+        let mut all = std::pin::pin!(futures::future::join_all(runs));
+        if futures::poll!(all.as_mut()).is_pending() {
+            drop(held);
+            all.await;
+        }
     });
 }

@@ -48,37 +48,69 @@ pub struct NativeProducerOptions {
     pub transaction_timeout: u32,
 }
 
-/// kafkajs's `RecordMetadata`, offsets as strings.
-#[napi(object)]
-pub struct JsRecordMetadata {
-    pub topic_name: String,
-    pub partition: i32,
-    pub error_code: i32,
-    pub base_offset: String,
-    pub log_append_time: String,
-    pub log_start_offset: String,
+/// What a send ends with: the metadata of the partitions it wrote, or why it failed. `id` is
+/// the number the send was started with.
+pub struct SendOutcome {
+    id: u32,
+    result: std::result::Result<Vec<RecordMetadata>, Failure>,
 }
 
-impl From<RecordMetadata> for JsRecordMetadata {
-    fn from(m: RecordMetadata) -> Self {
-        JsRecordMetadata {
-            topic_name: m.topic_name,
-            partition: m.partition,
-            error_code: m.error_code.into(),
-            base_offset: m.base_offset.to_string(),
-            log_append_time: m.log_append_time.to_string(),
-            log_start_offset: m.log_start_offset.to_string(),
+/// Finished sends, packed as lib/producer.js unpacks them into kafkajs's `RecordMetadata[]`
+/// (numbers in typed arrays: building objects field by field through N-API costs far more).
+#[napi(object, object_from_js = false)]
+pub struct PackedOutcomes {
+    /// Per send: its id and how many records follow for it, or `FAILED` (its failure is the next
+    /// one in `failures`).
+    pub sends: Uint32Array,
+    /// The topic names the records refer to.
+    pub topics: Vec<String>,
+    /// Per record: topic index, partition, error code.
+    pub records: Int32Array,
+    /// Per record: base offset, log append time, log start offset.
+    pub offsets: BigInt64Array,
+    pub failures: Vec<Failure>,
+}
+
+/// The record count marking a failed send in [`PackedOutcomes::sends`].
+const FAILED: u32 = u32::MAX;
+
+/// Packs `outcomes` for one crossing into JavaScript.
+fn pack_outcomes(outcomes: Vec<SendOutcome>) -> PackedOutcomes {
+    let mut sends = Vec::with_capacity(outcomes.len() * 2);
+    let mut topics: Vec<String> = Vec::new();
+    let mut records = Vec::new();
+    let mut offsets = Vec::new();
+    let mut failures = Vec::new();
+    for outcome in outcomes {
+        sends.push(outcome.id);
+        match outcome.result {
+            Ok(written) => {
+                sends.push(written.len() as u32);
+                for m in written {
+                    let topic = match topics.iter().position(|t| *t == m.topic_name) {
+                        Some(index) => index,
+                        None => {
+                            topics.push(m.topic_name);
+                            topics.len() - 1
+                        }
+                    };
+                    records.extend([topic as i32, m.partition, m.error_code.into()]);
+                    offsets.extend([m.base_offset, m.log_append_time, m.log_start_offset]);
+                }
+            }
+            Err(failure) => {
+                sends.push(FAILED);
+                failures.push(failure);
+            }
         }
     }
-}
-
-/// What a send ends with: the records' metadata, or why it failed. `id` is the number the
-/// send was started with.
-#[napi(object)]
-pub struct SendOutcome {
-    pub id: u32,
-    pub records: Option<Vec<JsRecordMetadata>>,
-    pub failure: Option<Failure>,
+    PackedOutcomes {
+        sends: sends.into(),
+        topics,
+        records: records.into(),
+        offsets: offsets.into(),
+        failures,
+    }
 }
 
 /// One partition's metadata in kafkajs's shape.
@@ -134,7 +166,7 @@ pub struct NativeProducer {
     producer: Arc<Producer>,
     /// Set when the producer has a transactional id.
     transactions: Option<Arc<Transactions>>,
-    outcomes: Arc<Deliveries<SendOutcome>>,
+    outcomes: Arc<Deliveries<SendOutcome, PackedOutcomes>>,
     network: Arc<NetworkObserver>,
     cluster_retry: RetryOptions,
     retry: RetryOptions,
@@ -149,7 +181,7 @@ impl NativeProducer {
     pub fn new(
         options: NativeProducerOptions,
         partitioner: &NativePartitioner,
-        on_outcomes: Function<'_, Vec<SendOutcome>, ()>,
+        on_outcomes: Function<'_, PackedOutcomes, ()>,
         on_network: Function<'_, Vec<NetworkEvent>, ()>,
     ) -> Result<Self> {
         let network = NetworkObserver::new(on_network)?;
@@ -201,7 +233,7 @@ impl NativeProducer {
         Ok(NativeProducer {
             producer: Arc::new(producer),
             transactions,
-            outcomes: Arc::new(Deliveries::new(on_outcomes)?),
+            outcomes: Arc::new(Deliveries::packed(on_outcomes, pack_outcomes)?),
             network,
             cluster_retry,
             retry,
@@ -369,13 +401,16 @@ impl NativeProducer {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         let sends = unpack(packed, now).map_err(|e| Error::new(Status::InvalidArg, e))?;
+        // The burst reaches the lanes together, so concurrent sends share requests.
+        let hold = self.producer.hold_lanes();
         let operations = sends
             .into_iter()
             .map(|send| {
                 let id = send.id;
                 let producer = self.producer.clone();
                 let transactions = self.transactions.clone();
-                let operation = async move {
+                // Boxed at once: the send's future is large, and the burst moves it around.
+                let operation = Box::pin(async move {
                     let options = match options_of(&send) {
                         Ok(options) => options,
                         Err(message) => return SendOutcome::failed(id, Failure::invalid(message)),
@@ -392,12 +427,11 @@ impl NativeProducer {
                     match sent {
                         Ok(records) => SendOutcome {
                             id,
-                            records: Some(records.into_iter().map(Into::into).collect()),
-                            failure: None,
+                            result: Ok(records),
                         },
                         Err(error) => SendOutcome::failed(id, Failure::from_retry(error)),
                     }
-                };
+                });
                 let on_panic: Box<dyn FnOnce(String) -> SendOutcome + Send> =
                     Box::new(move |panic| {
                         let message = format!("the send failed unexpectedly: {panic}");
@@ -406,7 +440,7 @@ impl NativeProducer {
                 (operation, on_panic)
             })
             .collect();
-        spawn_delivered(self.outcomes.clone(), operations);
+        spawn_delivered(self.outcomes.clone(), operations, hold);
         Ok(())
     }
 }
@@ -430,8 +464,7 @@ impl SendOutcome {
     fn failed(id: u32, failure: Failure) -> SendOutcome {
         SendOutcome {
             id,
-            records: None,
-            failure: Some(failure),
+            result: Err(failure),
         }
     }
 }
