@@ -1,7 +1,8 @@
 // Producer benchmark: ferrokafka's producer, kafkajs and @platformatic/kafka side by side in one
 // run, against ferrokafka's broker in its own process and against Apache Kafka, with 100-byte
 // and 1 KB messages: (a) sendBatch of 1,000 messages, (b) 1,000 concurrent single-message sends,
-// (c) sequential awaited single sends (p50/p99 latency). Every send waits for acks=-1.
+// (c) sequential awaited single sends (p50/p99 latency; the clients take turns, before (a) and
+// (b) load the broker). Every send waits for acks=-1.
 // usage: npm run bench:producer [-- --messages N]   (needs `bash peers/install.sh` first)
 import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { Kafka } from 'ferrokafka'
@@ -67,15 +68,25 @@ async function concurrentSends(client: Client, topic: string, value: Buffer): Pr
   return total / ((performance.now() - started) / 1000)
 }
 
-async function sequentialLatency(client: Client, topic: string, value: Buffer): Promise<[number, number]> {
-  const times: number[] = []
-  for (let i = 0; i < SEQUENTIAL; i++) {
-    const started = performance.now()
-    await client.sendOne(topic, value)
-    times.push(performance.now() - started)
+/**
+ * (c) for every client: sequential awaited sends, taken in turns of `SEQUENTIAL / 10` per client
+ * so that each sees the broker in the same state (a JVM's GC and JIT, what earlier runs left).
+ */
+async function sequentialLatencies(clients: Client[], topics: string[], value: Buffer): Promise<Array<[number, number]>> {
+  const times: number[][] = clients.map(() => [])
+  for (let turn = 0; turn < 10; turn++) {
+    for (const [i, client] of clients.entries()) {
+      for (let sent = 0; sent < SEQUENTIAL / 10; sent++) {
+        const started = performance.now()
+        await client.sendOne(topics[i], value)
+        times[i].push(performance.now() - started)
+      }
+    }
   }
-  times.sort((a, b) => a - b)
-  return [times[Math.floor(times.length * 0.5)], times[Math.floor(times.length * 0.99)]]
+  return times.map((own) => {
+    own.sort((a, b) => a - b)
+    return [own[Math.floor(own.length * 0.5)], own[Math.floor(own.length * 0.99)]]
+  })
 }
 
 async function createTopic(bootstrap: string, topic: string): Promise<void> {
@@ -91,17 +102,18 @@ async function measure(target: Target): Promise<Row[]> {
   const rows: Row[] = []
   for (const size of SIZES) {
     const value = Buffer.alloc(size, 'x')
-    for (const name of CLIENTS) {
-      const topic = `bench-${size}-${name.replace(/\W/g, '')}`
-      await createTopic(target.bootstrap, topic)
-      const client = await connect(name, target.bootstrap)
-      await client.sendBatch(topic, [value])
-      const batch = await sendBatches(client, topic, value)
-      const concurrent = await concurrentSends(client, topic, value)
-      const [p50, p99] = await sequentialLatency(client, topic, value)
+    const topics = CLIENTS.map((name) => `bench-${size}-${name.replace(/\W/g, '')}`)
+    for (const topic of topics) await createTopic(target.bootstrap, topic)
+    const clients = await Promise.all(CLIENTS.map((name) => connect(name, target.bootstrap)))
+    for (const [i, client] of clients.entries()) await client.sendBatch(topics[i], [value])
+    const latencies = await sequentialLatencies(clients, topics, value)
+    for (const [i, client] of clients.entries()) {
+      const batch = await sendBatches(client, topics[i], value)
+      const concurrent = await concurrentSends(client, topics[i], value)
       await client.close()
-      rows.push({ target: target.name, size, client: name, batch, concurrent, p50, p99 })
-      console.error(`done: ${target.name} ${size} B ${name}`)
+      const [p50, p99] = latencies[i]
+      rows.push({ target: target.name, size, client: CLIENTS[i], batch, concurrent, p50, p99 })
+      console.error(`done: ${target.name} ${size} B ${CLIENTS[i]}`)
     }
   }
   return rows

@@ -71,10 +71,12 @@ export function startApacheKafka(): Target {
 }
 
 const WARM_UP_MESSAGES = 500_000
+const WARM_UP_SINGLE_SENDS = 10_000
 
 /**
- * Produces `WARM_UP_MESSAGES` 100-byte messages to a topic of the target's and reads them back,
- * so each broker runs its produce and fetch paths before anything is timed.
+ * Produces `WARM_UP_MESSAGES` 100-byte messages to a topic of the target's in batches of 1,000,
+ * then `WARM_UP_SINGLE_SENDS` one at a time, and reads them all back, so each broker has run its
+ * produce and fetch paths, for large requests and small, before anything is timed.
  */
 async function warmUp(target: Target): Promise<void> {
   const kafka = new Kafka({ brokers: [target.bootstrap], logLevel: logLevel.NOTHING })
@@ -87,6 +89,7 @@ async function warmUp(target: Target): Promise<void> {
   await producer.connect()
   const messages = Array.from({ length: 1000 }, () => ({ value: Buffer.alloc(100, 'w') }))
   for (let sent = 0; sent < WARM_UP_MESSAGES; sent += messages.length) await producer.send({ topic, acks: -1, messages })
+  for (let sent = 0; sent < WARM_UP_SINGLE_SENDS; sent++) await producer.send({ topic, acks: -1, messages: messages.slice(0, 1) })
   await producer.disconnect()
   const consumer = kafka.consumer({ groupId: 'bench-warm-up' })
   await consumer.connect()
@@ -96,7 +99,7 @@ async function warmUp(target: Target): Promise<void> {
     void consumer.run({
       eachBatch: async ({ batch }) => {
         seen += batch.messages.length
-        if (seen >= WARM_UP_MESSAGES) resolve()
+        if (seen >= WARM_UP_MESSAGES + WARM_UP_SINGLE_SENDS) resolve()
       }
     })
   })
