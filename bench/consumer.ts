@@ -72,9 +72,11 @@ function kafkajsLike(make: typeof Kafka | typeof KafkaJS, bootstrap: string): Re
       await consumer.connect()
       await consumer.subscribe({ topics: [topic], fromBeginning: false })
       let arrived: () => void = () => {}
-      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()))
+      // The first fetch answered means the consumer holds its position at the end of the log,
+      // so what is sent from then on reaches the handler.
+      const fetching = new Promise<void>((resolve) => consumer.on(consumer.events.FETCH, () => resolve()))
       await consumer.run({ eachMessage: async () => { arrived() } })
-      await joined
+      await fetching
       const times = await sampleLatency(async (value) => {
         const received = new Promise<void>((resolve) => { arrived = resolve })
         await producer.send({ topic, messages: [{ value, partition: 0 }] })
