@@ -1,7 +1,8 @@
 //! Bindings for the producer: `NativeProducer` (connect, partition metadata, send, the producer
 //! id of an idempotent producer, and transactions), `NativePartitioner` (a built-in partitioner
-//! that outlives reconnects) and the two murmur2 hashes behind kafkajs's partitioners. Kafka failures resolve as plain `failure` objects, which lib/errors.js turns
-//! into kafkajs's error classes.
+//! that outlives reconnects) and the two murmur2 hashes behind kafkajs's partitioners. Kafka
+//! failures resolve as plain `failure` objects, which lib/errors.js turns into kafkajs's error
+//! classes; finished sends reach JavaScript packed (`PackedOutcomes`).
 
 use std::sync::Arc;
 use std::time::Duration;
