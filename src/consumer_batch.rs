@@ -1,9 +1,10 @@
-//! A fetched batch as JavaScript receives it: the bytes of every key, value and header in one
-//! buffer and the per-message fields in one number table, so a batch of thousands of messages
-//! crosses into JavaScript as a handful of values (lib/batch.js builds kafkajs's messages from
-//! them).
+//! A fetched batch as JavaScript receives it: the fetched record bytes in one buffer (handed over
+//! as decoded, not copied) and the per-message fields in one number table locating each key,
+//! value and header in it, so a batch of thousands of messages crosses into JavaScript as a
+//! handful of values (lib/batch.js builds kafkajs's messages from them).
 
-use ferrokafka_client::consumer::{Batch, BatchContext, Record};
+use ferrokafka_client::consumer::records::Span;
+use ferrokafka_client::consumer::{Batch, BatchContext, Records};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -71,15 +72,11 @@ fn context_to_js(c: BatchContext) -> JsBatchContext {
     }
 }
 
-/// Appends `bytes` to `data`, returning its start and length (-1 for null).
-fn put(data: &mut Vec<u8>, bytes: Option<&[u8]>) -> (f64, f64) {
-    match bytes {
-        Some(bytes) => {
-            let start = data.len();
-            data.extend_from_slice(bytes);
-            (start as f64, bytes.len() as f64)
-        }
-        None => (data.len() as f64, -1.0),
+/// A span's start and length in the table (length -1: null).
+fn span(span: Option<Span>) -> [f64; 2] {
+    match span {
+        Some(s) => [s.start.into(), s.len.into()],
+        None => [0.0, -1.0],
     }
 }
 
@@ -87,59 +84,42 @@ fn is_exact(n: i64) -> bool {
     (-MAX_EXACT..=MAX_EXACT).contains(&n)
 }
 
-/// Packs one record's fields and bytes.
-fn pack_record(r: &Record, data: &mut Vec<u8>, messages: &mut Vec<f64>, headers: &mut Vec<f64>) {
-    let (key_start, key_len) = put(data, r.key.as_deref());
-    let (value_start, value_len) = put(data, r.value.as_deref());
-    let first_header = (headers.len() / HEADER_FIELDS) as f64;
-    for (name, value) in &r.headers {
-        let (name_start, name_len) = put(data, Some(name.as_bytes()));
-        let (value_start, value_len) = put(data, value.as_deref());
-        headers.extend_from_slice(&[name_start, name_len, value_start, value_len]);
-    }
-    messages.extend_from_slice(&[
-        r.offset as f64,
-        r.timestamp as f64,
-        r.attributes.into(),
-        r.context as f64,
-        key_start,
-        key_len,
-        value_start,
-        value_len,
-        first_header,
-        r.headers.len() as f64,
-    ]);
-}
-
 /// Packs a fetched batch for JavaScript.
 pub fn batch_to_js(batch: Batch) -> JsBatch {
-    let bytes: usize = batch
-        .records
-        .iter()
-        .map(|r| {
-            r.key.as_ref().map_or(0, |k| k.len())
-                + r.value.as_ref().map_or(0, |v| v.len())
-                + r.headers
-                    .iter()
-                    .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()))
-                    .sum::<usize>()
-        })
-        .sum();
-    let mut data = Vec::with_capacity(bytes);
-    let mut messages = Vec::with_capacity(batch.records.len() * MESSAGE_FIELDS);
-    let mut headers = Vec::new();
-    for record in &batch.records {
-        pack_record(record, &mut data, &mut messages, &mut headers);
+    let Records {
+        data,
+        entries,
+        headers: header_entries,
+    } = batch.records;
+    let mut messages = Vec::with_capacity(entries.len() * MESSAGE_FIELDS);
+    for e in &entries {
+        let [key_start, key_len] = span(e.key);
+        let [value_start, value_len] = span(e.value);
+        messages.extend_from_slice(&[
+            e.offset as f64,
+            e.timestamp as f64,
+            e.attributes.into(),
+            e.context.into(),
+            key_start,
+            key_len,
+            value_start,
+            value_len,
+            e.first_header.into(),
+            e.header_count.into(),
+        ]);
     }
-    let exact = batch
-        .records
+    let mut headers = Vec::with_capacity(header_entries.len() * HEADER_FIELDS);
+    for h in &header_entries {
+        headers.extend_from_slice(&[h.key.start.into(), h.key.len.into()]);
+        headers.extend_from_slice(&span(h.value));
+    }
+    let exact = entries
         .iter()
-        .any(|r| !is_exact(r.offset) || !is_exact(r.timestamp))
+        .any(|e| !is_exact(e.offset) || !is_exact(e.timestamp))
         .then(|| {
-            batch
-                .records
+            entries
                 .iter()
-                .flat_map(|r| [r.offset.to_string(), r.timestamp.to_string()])
+                .flat_map(|e| [e.offset.to_string(), e.timestamp.to_string()])
                 .collect()
         });
     JsBatch {

@@ -96,9 +96,8 @@ impl Formatter {
     /// A record as the formatter prints it: the chosen columns joined by the key separator.
     fn format(&self, partition: i32, context: Option<&BatchContext>, record: &Record) -> Vec<u8> {
         let mut columns: Vec<Vec<u8>> = Vec::new();
-        let bytes = |b: &Option<bytes::Bytes>| {
-            b.as_ref()
-                .map_or_else(|| self.null_literal.as_bytes().to_vec(), |b| b.to_vec())
+        let bytes = |b: Option<&[u8]>| {
+            b.map_or_else(|| self.null_literal.as_bytes().to_vec(), <[u8]>::to_vec)
         };
         if self.timestamp {
             let kind = match context.map(|c| c.timestamp_type) {
@@ -126,18 +125,18 @@ impl Formatter {
                     if i > 0 {
                         out.extend_from_slice(self.headers_separator.as_bytes());
                     }
-                    out.extend_from_slice(key.as_bytes());
+                    out.extend_from_slice(key);
                     out.push(b':');
-                    out.extend_from_slice(&bytes(value));
+                    out.extend_from_slice(&bytes(*value));
                 }
                 columns.push(out);
             }
         }
         if self.key {
-            columns.push(bytes(&record.key));
+            columns.push(bytes(record.key));
         }
         if self.value {
-            columns.push(bytes(&record.value));
+            columns.push(bytes(record.value));
         }
         let mut out = columns.join(self.key_separator.as_bytes());
         out.extend_from_slice(self.line_separator.as_bytes());
@@ -268,11 +267,11 @@ fn print_batch(
     let mut stdout = std::io::stdout().lock();
     let mut next = None;
     let mut printed = 0;
-    for record in &batch.records {
+    for record in batch.records.iter() {
         if args.max_messages.is_some_and(|max| *processed >= max) {
             break;
         }
-        let line = formatter.format(batch.partition, batch.contexts.get(record.context), record);
+        let line = formatter.format(batch.partition, batch.contexts.get(record.context), &record);
         stdout
             .write_all(&line)
             .map_err(|e| format!("cannot write to standard output: {e}"))?;
@@ -394,16 +393,15 @@ async fn sleep_or_forever(duration: Option<Duration>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
-    fn record() -> Record {
+    fn record() -> Record<'static> {
         Record {
             offset: 7,
             timestamp: 1000,
             attributes: 0,
-            key: Some(Bytes::from("k")),
+            key: Some(b"k"),
             value: None,
-            headers: vec![("h".into(), Some(Bytes::from("v"))), ("n".into(), None)],
+            headers: vec![(b"h", Some(b"v")), (b"n", None)],
             context: 0,
         }
     }

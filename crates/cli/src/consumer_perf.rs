@@ -237,13 +237,13 @@ async fn consume(
         let now = Instant::now();
         let mut next = None;
         let mut taken = 0;
-        for record in &batch.records {
+        for record in batch.records.iter() {
             if counts.messages >= wanted {
                 break;
             }
             counts.messages += 1;
-            counts.bytes += record.key.as_ref().map_or(0, |k| k.len() as u64)
-                + record.value.as_ref().map_or(0, |v| v.len() as u64);
+            counts.bytes += record.key.map_or(0, |k| k.len() as u64)
+                + record.value.map_or(0, |v| v.len() as u64);
             next = Some(record.offset + 1);
             taken += 1;
         }

@@ -147,7 +147,7 @@ impl Member {
                 }
                 let Some(batch) = poll.batch else { continue };
                 consumed.lock().extend(batch.records.iter().map(|r| {
-                    let value = String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap();
+                    let value = String::from_utf8(r.value.unwrap().to_vec()).unwrap();
                     (batch.topic.clone(), batch.partition, value)
                 }));
                 let tp = (batch.topic.clone(), batch.partition);

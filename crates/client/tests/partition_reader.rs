@@ -96,7 +96,7 @@ async fn read_to(reader: &mut PartitionReader, end: i64) -> Vec<(i64, String)> {
     let mut out = Vec::new();
     while reader.position().is_none_or(|p| p < end) {
         if let Some(batch) = reader.next().await.unwrap() {
-            for record in batch.records {
+            for record in batch.records.iter() {
                 let value = String::from_utf8(record.value.unwrap().to_vec()).unwrap();
                 out.push((record.offset, value));
             }

@@ -32,7 +32,7 @@ pub use assignors::{
     EncodedAssignment, GroupMember,
 };
 pub use membership::{Coordinator, Generation, GroupSettings};
-pub use records::{BatchContext, Record};
+pub use records::{BatchContext, Record, Records};
 pub use watch::PartitionIds;
 
 /// A topic and partition.
@@ -108,7 +108,7 @@ pub struct Batch {
     /// The offset after the fetched record batches (control records included).
     pub next_offset: i64,
     pub contexts: Vec<BatchContext>,
-    pub records: Vec<Record>,
+    pub records: Records,
 }
 
 /// What [`Consumer::next`] returns.

@@ -2,8 +2,14 @@
 //! keeping repeated header keys, dropping control records and, when reading committed data,
 //! records of aborted transactions. A truncated batch at the end (a fetch cut at its byte limit)
 //! is ignored, as Kafka clients do.
+//!
+//! The records of a partition's fetch are kept packed: the record bodies (decompressed) back to
+//! back in one buffer, and per record a fixed-size entry locating its key, value and headers in
+//! it. Decoding allocates nothing per record, and the buffer can be handed on whole.
 
-use bytes::{Buf, Bytes};
+use std::ops::Range;
+
+use bytes::Bytes;
 use ferrokafka_wire::decompress::decompress;
 use ferrokafka_wire::record_batch::BatchHeader;
 use kafka_protocol::records::Compression;
@@ -31,25 +37,106 @@ pub struct BatchContext {
     pub magic: i8,
 }
 
-/// One record, as kafkajs's `message`.
+/// Where some bytes lie in [`Records::data`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Span {
+    fn range(self) -> Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
+}
+
+/// One record's fields, its bytes located in [`Records::data`] (`None`: null).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<Span>,
+    pub value: Option<Span>,
+    /// The record's headers: `header_count` entries of [`Records::headers`] from `first_header`.
+    pub first_header: u32,
+    pub header_count: u32,
+    /// Index into the batch's contexts.
+    pub context: u32,
+    pub attributes: i8,
+}
+
+/// One header's key and value in [`Records::data`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderEntry {
+    pub key: Span,
+    pub value: Option<Span>,
+}
+
+/// A partition's fetched records, packed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Records {
+    /// The record bodies, back to back.
+    pub data: Vec<u8>,
+    /// One per record, in offset order.
+    pub entries: Vec<Entry>,
+    /// The headers of every record, in record order (keys may repeat).
+    pub headers: Vec<HeaderEntry>,
+}
+
+/// One record, as kafkajs's `message`, borrowed from its [`Records`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct Record<'a> {
     pub offset: i64,
     pub timestamp: i64,
     pub attributes: i8,
-    pub key: Option<Bytes>,
-    pub value: Option<Bytes>,
+    pub key: Option<&'a [u8]>,
+    pub value: Option<&'a [u8]>,
     /// In record order; keys may repeat.
-    pub headers: Vec<(String, Option<Bytes>)>,
-    /// Index into [`Decoded::contexts`].
+    pub headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
+    /// Index into the batch's contexts.
     pub context: usize,
+}
+
+impl Records {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The records in offset order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Record<'_>> {
+        self.entries.iter().map(|entry| self.record(entry))
+    }
+
+    fn bytes(&self, span: Option<Span>) -> Option<&[u8]> {
+        span.map(|s| &self.data[s.range()])
+    }
+
+    fn record(&self, entry: &Entry) -> Record<'_> {
+        let first = entry.first_header as usize;
+        Record {
+            offset: entry.offset,
+            timestamp: entry.timestamp,
+            attributes: entry.attributes,
+            key: self.bytes(entry.key),
+            value: self.bytes(entry.value),
+            headers: self.headers[first..first + entry.header_count as usize]
+                .iter()
+                .map(|h| (&self.data[h.key.range()], self.bytes(h.value)))
+                .collect(),
+            context: entry.context as usize,
+        }
+    }
 }
 
 /// A partition's fetched records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decoded {
     pub contexts: Vec<BatchContext>,
-    pub records: Vec<Record>,
+    pub records: Records,
     /// The offset after the last complete batch (control batches included), if any.
     pub next_offset: Option<i64>,
 }
@@ -77,7 +164,7 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
         if records.len() - at < total {
             break;
         }
-        let batch = records.slice(at..at + total);
+        let batch = &records[at..at + total];
         at += total;
         if header.magic != 2 {
             return Err(encoding("unsupported record batch magic"));
@@ -114,9 +201,11 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
             timestamp_type: i8::from(log_append_time),
             magic: header.magic,
         });
-        let body = batch.slice(HEADER_LEN.min(batch.len())..);
-        let body = match header.compression() {
-            0 => body,
+        let out = &mut decoded.records;
+        let start = out.data.len();
+        let body = &batch[HEADER_LEN.min(batch.len())..];
+        match header.compression() {
+            0 => out.data.extend_from_slice(body),
             codec => {
                 let codec = match codec {
                     1 => Compression::Gzip,
@@ -125,20 +214,27 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
                     4 => Compression::Zstd,
                     _ => return Err(encoding("unknown compression codec")),
                 };
-                Bytes::from(
-                    decompress(codec, &body, MAX_DECOMPRESSED)
-                        .map_err(|e| encoding(&e.to_string()))?,
-                )
+                let plain = decompress(codec, body, MAX_DECOMPRESSED)
+                    .map_err(|e| encoding(&e.to_string()))?;
+                out.data.extend_from_slice(&plain);
             }
+        }
+        u32::try_from(out.data.len()).map_err(|_| encoding("fetched records too large"))?;
+        let mut cursor = Cursor {
+            data: &out.data,
+            at: start,
         };
-        let mut buf = body;
+        let context = context as u32;
+        out.entries.reserve(header.record_count.max(0) as usize);
         for _ in 0..header.record_count.max(0) {
-            let mut record = read_record(&mut buf, &header, context)?;
+            let mut entry = read_record(&mut cursor, &header, context, &mut out.headers)?;
             if log_append_time {
-                record.timestamp = header.max_timestamp;
+                entry.timestamp = header.max_timestamp;
             }
-            if record.offset >= from {
-                decoded.records.push(record);
+            if entry.offset >= from {
+                out.entries.push(entry);
+            } else {
+                out.headers.truncate(entry.first_header as usize);
             }
         }
     }
@@ -149,69 +245,100 @@ fn encoding(message: &str) -> Error {
     Error::Encoding(format!("record batch: {message}"))
 }
 
-fn read_record(buf: &mut Bytes, header: &BatchHeader, context: usize) -> Result<Record> {
-    let length = read_varint(buf)?;
+/// A read position in the packed record bodies.
+struct Cursor<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn byte(&mut self) -> Result<u8> {
+        let byte = *self
+            .data
+            .get(self.at)
+            .ok_or_else(|| encoding("truncated record"))?;
+        self.at += 1;
+        Ok(byte)
+    }
+
+    fn varlong(&mut self) -> Result<i64> {
+        let mut value: u64 = 0;
+        for shift in (0..70).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+            }
+        }
+        Err(encoding("varint too long"))
+    }
+
+    fn varint(&mut self) -> Result<i32> {
+        let value = self.varlong()?;
+        i32::try_from(value).map_err(|_| encoding("varint out of range"))
+    }
+
+    /// A length-prefixed byte string within the first `end` bytes (`None`: null).
+    fn bytes(&mut self, end: usize) -> Result<Option<Span>> {
+        let len = self.varint()?;
+        if len < 0 {
+            return Ok(None);
+        }
+        let len = len as usize;
+        if end - self.at.min(end) < len {
+            return Err(encoding("truncated bytes"));
+        }
+        let span = Span {
+            start: self.at as u32,
+            len: len as u32,
+        };
+        self.at += len;
+        Ok(Some(span))
+    }
+}
+
+/// Reads one record, appending its headers to `headers`.
+fn read_record(
+    cursor: &mut Cursor,
+    header: &BatchHeader,
+    context: u32,
+    headers: &mut Vec<HeaderEntry>,
+) -> Result<Entry> {
+    let length = cursor.varint()?;
     let length = usize::try_from(length).map_err(|_| encoding("negative record length"))?;
-    if buf.remaining() < length {
+    if cursor.data.len() - cursor.at < length || length < 1 {
         return Err(encoding("truncated record"));
     }
-    let mut record = buf.split_to(length);
-    if record.remaining() < 1 {
-        return Err(encoding("truncated record"));
-    }
-    let attributes = record.get_i8();
-    let timestamp_delta = read_varlong(&mut record)?;
-    let offset_delta = read_varint(&mut record)?;
-    let key = read_bytes(&mut record)?;
-    let value = read_bytes(&mut record)?;
-    let count = read_varint(&mut record)?;
-    let mut headers = Vec::new();
+    let end = cursor.at + length;
+    let attributes = cursor.byte()? as i8;
+    let timestamp_delta = cursor.varlong()?;
+    let offset_delta = cursor.varint()?;
+    let key = cursor.bytes(end)?;
+    let value = cursor.bytes(end)?;
+    let count = cursor.varint()?;
+    let first_header = headers.len() as u32;
     for _ in 0..count.max(0) {
-        let key = read_bytes(&mut record)?.unwrap_or_default();
-        let key = String::from_utf8(key.to_vec()).map_err(|_| encoding("header key"))?;
-        headers.push((key, read_bytes(&mut record)?));
+        let key = cursor.bytes(end)?.unwrap_or(Span {
+            start: cursor.at as u32,
+            len: 0,
+        });
+        let value = cursor.bytes(end)?;
+        headers.push(HeaderEntry { key, value });
     }
-    Ok(Record {
+    if cursor.at > end {
+        return Err(encoding("truncated record"));
+    }
+    cursor.at = end;
+    Ok(Entry {
         offset: header.base_offset + i64::from(offset_delta),
         timestamp: header.base_timestamp.wrapping_add(timestamp_delta),
-        attributes,
         key,
         value,
-        headers,
+        first_header,
+        header_count: headers.len() as u32 - first_header,
         context,
+        attributes,
     })
-}
-
-fn read_varlong(buf: &mut Bytes) -> Result<i64> {
-    let mut value: u64 = 0;
-    for shift in (0..70).step_by(7) {
-        if !buf.has_remaining() {
-            return Err(encoding("truncated varint"));
-        }
-        let byte = buf.get_u8();
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-        }
-    }
-    Err(encoding("varint too long"))
-}
-
-fn read_varint(buf: &mut Bytes) -> Result<i32> {
-    let value = read_varlong(buf)?;
-    i32::try_from(value).map_err(|_| encoding("varint out of range"))
-}
-
-fn read_bytes(buf: &mut Bytes) -> Result<Option<Bytes>> {
-    let len = read_varint(buf)?;
-    if len < 0 {
-        return Ok(None);
-    }
-    let len = len as usize;
-    if buf.remaining() < len {
-        return Err(encoding("truncated bytes"));
-    }
-    Ok(Some(buf.split_to(len)))
 }
 
 #[cfg(test)]
@@ -255,13 +382,19 @@ mod tests {
             Compression::Zstd,
         ] {
             let decoded = decode(&batch(codec), 0, &[]).unwrap();
-            assert_eq!(decoded.records.len(), 2, "{codec:?}");
-            let first = &decoded.records[0];
-            assert_eq!(first.value.as_deref(), Some(&b"v0"[..]));
-            assert_eq!(first.headers.len(), 2);
-            assert_eq!(first.timestamp, 1000);
-            assert_eq!(decoded.records[1].offset, 1);
-            assert_eq!(decoded.records[1].key, None);
+            let records: Vec<Record> = decoded.records.iter().collect();
+            assert_eq!(records.len(), 2, "{codec:?}");
+            assert_eq!(records[0].key, Some(&b"k"[..]));
+            assert_eq!(records[0].value, Some(&b"v0"[..]));
+            assert_eq!(
+                records[0].headers,
+                [(&b"h"[..], Some(&b"1"[..])), (&b"h"[..], Some(&b"2"[..]))]
+            );
+            assert_eq!(records[0].timestamp, 1000);
+            assert_eq!(records[1].offset, 1);
+            assert_eq!(records[1].key, None);
+            assert_eq!(records[1].value, None);
+            assert!(records[1].headers.is_empty());
             assert_eq!(decoded.next_offset, Some(2));
         }
     }
@@ -273,7 +406,9 @@ mod tests {
         two.extend_from_slice(&one[..one.len() - 3]);
         let decoded = decode(&two.freeze(), 1, &[]).unwrap();
         assert_eq!(decoded.records.len(), 1);
-        assert_eq!(decoded.records[0].offset, 1);
+        assert_eq!(decoded.records.iter().next().unwrap().offset, 1);
+        // The skipped record's headers went with it.
+        assert!(decoded.records.headers.is_empty());
         assert!(decode(&Bytes::from_static(&[0; 70]), 0, &[]).is_err());
     }
 }
