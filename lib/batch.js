@@ -1,10 +1,21 @@
-// kafkajs's Batch and its messages, built from a native batch: one buffer with every key, value
-// and header, and a table of numbers per message (src/consumer_batch.rs). Keys, values and header
-// values are views on that one buffer, as kafkajs's are views on the fetch response.
+// kafkajs's Batch and its messages, built from a native batch: one buffer with the fetched record
+// bytes, and a table of numbers per message locating its key, value and headers in it
+// (src/consumer_batch.rs). Keys, values and header values are views on that one buffer, as
+// kafkajs's are views on the fetch response. eachMessage builds each message just before its
+// handler runs; eachBatch gets them all in a kafkajs Batch.
 'use strict'
+
+// The global Buffer is a lazy getter in Node; the module's binding is a plain load.
+const { Buffer } = require('node:buffer')
 
 const MESSAGE_FIELDS = 10
 const HEADER_FIELDS = 4
+
+/** The last offset of a batch: its last message's, or the one before the high watermark. */
+const lastOffsetOf = (highWatermark, last) => last ?? (BigInt(highWatermark) - 1n).toString()
+
+/** How far `offset` lies behind the last offset of the partition. */
+const lagOf = (highWatermark, offset) => (BigInt(highWatermark) - 1n - BigInt(offset)).toString()
 
 /** kafkajs's Batch: the messages of one partition from one fetch. */
 class Batch {
@@ -21,18 +32,12 @@ class Batch {
   firstOffset () { return this.isEmpty() ? null : this.messages[0].offset }
 
   lastOffset () {
-    if (this.isEmpty()) return (BigInt(this.highWatermark) - 1n).toString()
-    return this.messages[this.messages.length - 1].offset
+    return lastOffsetOf(this.highWatermark, this.isEmpty() ? null : this.messages[this.messages.length - 1].offset)
   }
 
-  offsetLag () {
-    return (BigInt(this.highWatermark) - 1n - BigInt(this.lastOffset())).toString()
-  }
+  offsetLag () { return lagOf(this.highWatermark, this.lastOffset()) }
 
-  offsetLagLow () {
-    if (this.isEmpty()) return '0'
-    return (BigInt(this.highWatermark) - 1n - BigInt(this.firstOffset())).toString()
-  }
+  offsetLagLow () { return this.isEmpty() ? '0' : lagOf(this.highWatermark, this.firstOffset()) }
 }
 
 /** kafkajs's headers object: a repeated key's values become an array. */
@@ -50,38 +55,83 @@ function readHeaders (data, table, first, count) {
   return headers
 }
 
-/** The kafkajs Batch of a native batch. */
-function toBatch (native) {
-  const { data, messages: table, headers: headerTable, contexts, exact } = native
-  const count = table.length / MESSAGE_FIELDS
-  const messages = new Array(count)
-  const buffer = data.buffer
-  const base = data.byteOffset
-  let timestamp = NaN
-  let timestampText = ''
-  for (let i = 0; i < count; i++) {
+/** A native batch: its partition's fields, and its messages built on request. */
+class Fetched {
+  constructor (native) {
+    this.topic = native.topic
+    this.partition = native.partition
+    this.highWatermark = native.highWatermark
+    this.nextOffset = native.nextOffset
+    this.length = native.messages.length / MESSAGE_FIELDS
+    this.data = native.data
+    this.buffer = native.data.buffer
+    this.base = native.data.byteOffset
+    this.table = native.messages
+    this.headers = native.headers
+    this.contexts = native.contexts
+    this.exact = native.exact ?? null
+    this.timestamp = NaN
+    this.timestampText = ''
+  }
+
+  isEmpty () { return this.length === 0 }
+
+  /** Message `i`'s offset, as kafkajs gives it (a string). */
+  offset (i) {
+    return this.exact === null ? `${this.table[i * MESSAGE_FIELDS]}` : this.exact[2 * i]
+  }
+
+  /** The offset after message `i`, which is committed once it is handled. */
+  after (i) {
+    return this.exact === null ? `${this.table[i * MESSAGE_FIELDS] + 1}` : (BigInt(this.exact[2 * i]) + 1n).toString()
+  }
+
+  firstOffset () { return this.isEmpty() ? null : this.offset(0) }
+
+  lastOffset () { return lastOffsetOf(this.highWatermark, this.isEmpty() ? null : this.offset(this.length - 1)) }
+
+  offsetLag () { return lagOf(this.highWatermark, this.lastOffset()) }
+
+  offsetLagLow () { return this.isEmpty() ? '0' : lagOf(this.highWatermark, this.firstOffset()) }
+
+  /** Message `i` as kafkajs gives it to a handler. */
+  message (i) {
+    const { table, buffer, base, exact } = this
     const at = i * MESSAGE_FIELDS
-    if (table[at + 1] !== timestamp) {
-      timestamp = table[at + 1]
-      timestampText = String(timestamp)
+    let timestamp
+    if (exact === null) {
+      // Messages of one producer batch mostly share a timestamp: its text is made once.
+      if (table[at + 1] !== this.timestamp) {
+        this.timestamp = table[at + 1]
+        this.timestampText = `${this.timestamp}`
+      }
+      timestamp = this.timestampText
+    } else {
+      timestamp = exact[2 * i + 1]
     }
     const keyLength = table[at + 5]
     const valueLength = table[at + 7]
     const headerCount = table[at + 9]
-    const batchContext = contexts[table[at + 3]]
-    messages[i] = {
+    const batchContext = this.contexts[table[at + 3]]
+    return {
       magicByte: batchContext.magicByte,
       attributes: table[at + 2],
-      timestamp: exact === null || exact === undefined ? timestampText : exact[2 * i + 1],
-      offset: exact === null || exact === undefined ? String(table[at]) : exact[2 * i],
+      timestamp,
+      offset: exact === null ? `${table[at]}` : exact[2 * i],
       key: keyLength < 0 ? null : Buffer.from(buffer, base + table[at + 4], keyLength),
       value: valueLength < 0 ? null : Buffer.from(buffer, base + table[at + 6], valueLength),
-      headers: headerCount === 0 ? {} : readHeaders(data, headerTable, table[at + 8], headerCount),
+      headers: headerCount === 0 ? {} : readHeaders(this.data, this.headers, table[at + 8], headerCount),
       isControlRecord: false,
       batchContext
     }
   }
-  return new Batch(native.topic, native.partition, native.highWatermark, messages, native.nextOffset)
+
+  /** The kafkajs Batch with every message. */
+  toBatch () {
+    const messages = new Array(this.length)
+    for (let i = 0; i < this.length; i++) messages[i] = this.message(i)
+    return new Batch(this.topic, this.partition, this.highWatermark, messages, this.nextOffset)
+  }
 }
 
-module.exports = { Batch, toBatch }
+module.exports = { Fetched }

@@ -9,7 +9,7 @@ const native = require('./native')
 const { classes, fromFailure, connectOrThrow } = require('./errors')
 const { Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const { createAssigners } = require('./assigners')
-const { toBatch } = require('./batch')
+const { Fetched } = require('./batch')
 
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } = classes
 
@@ -324,25 +324,28 @@ function createConsumer ({
       resolvedSinceCommit = 0
     }
 
-    const processBatch = async (batch) => {
-      const { topic, partition } = batch
+    const processBatch = async (fetched) => {
+      const { topic, partition } = fetched
       const id = key(topic, partition)
       const started = Date.now()
       const payload = {
         topic,
         partition,
-        highWatermark: batch.highWatermark,
-        offsetLag: batch.offsetLag(),
-        offsetLagLow: batch.offsetLagLow(),
-        batchSize: batch.messages.length,
-        firstOffset: batch.firstOffset(),
-        lastOffset: batch.lastOffset()
+        highWatermark: fetched.highWatermark,
+        offsetLag: fetched.offsetLag(),
+        offsetLagLow: fetched.offsetLagLow(),
+        batchSize: fetched.length,
+        firstOffset: fetched.firstOffset(),
+        lastOffset: fetched.lastOffset()
       }
       instrumentation.emit(events.START_BATCH_PROCESS, payload)
-      if (batch.isEmpty()) {
-        handle.batchDone(topic, partition, batch.nextOffset, null)
+      if (fetched.isEmpty()) {
+        handle.batchDone(topic, partition, fetched.nextOffset, null)
       } else {
         let resolved = null
+        // eachMessage counts the messages handled and makes their offset text only when needed.
+        let handled = 0
+        const settle = () => { if (handled > 0) resolved = fetched.after(handled - 1) }
         const pausePartition = () => {
           pause([{ topic, partitions: [partition] }])
           return () => resume([{ topic, partitions: [partition] }])
@@ -351,18 +354,20 @@ function createConsumer ({
         try {
           if (eachMessage) {
             let pauseCallsChecked = -1
-            for (const message of batch.messages) {
+            for (let i = 0; i < fetched.length; i++) {
               if (!running || sought.has(id)) break
-              await eachMessage({ topic, partition, message, heartbeat, pause: pausePartition })
-              resolved = next(message.offset)
+              await eachMessage({ topic, partition, message: fetched.message(i), heartbeat, pause: pausePartition })
+              handled = i + 1
               resolvedSinceCommit++
-              if (commitDue()) await commitIfNecessary([{ topic, partition, offset: resolved }])
+              if (commitDue()) await commitIfNecessary([{ topic, partition, offset: fetched.after(i) }])
               if (pauseCalls !== pauseCallsChecked) {
                 pauseCallsChecked = pauseCalls
                 if (isPaused()) break
               }
             }
+            settle()
           } else {
+            const batch = fetched.toBatch()
             const last = batch.messages[batch.messages.length - 1]
             await eachBatch({
               batch,
@@ -399,18 +404,19 @@ function createConsumer ({
             if (eachBatchAutoResolve && !sought.has(id)) resolved = batch.nextOffset
           }
         } catch (e) {
-          const rewind = sought.has(id) ? null : resolved ?? batch.firstOffset()
+          settle()
+          const rewind = sought.has(id) ? null : resolved ?? fetched.firstOffset()
           handle.batchDone(topic, partition, resolved, rewind)
           if (!(e instanceof KafkaJSError)) {
             logger.error(`Error when calling ${eachMessage ? 'eachMessage' : 'eachBatch'}`, {
-              topic, partition, offset: resolved ?? batch.firstOffset(), stack: e.stack, error: e
+              topic, partition, offset: resolved ?? fetched.firstOffset(), stack: e.stack, error: e
             })
           }
           if (autoCommit) await commit().catch(() => {})
           throw e
         }
-        const complete = resolved === batch.nextOffset || (resolved !== null && BigInt(resolved) > BigInt(batch.lastOffset()))
-        const rewind = complete || sought.has(id) ? null : resolved ?? batch.firstOffset()
+        const complete = resolved === fetched.nextOffset || (resolved !== null && BigInt(resolved) > BigInt(fetched.lastOffset()))
+        const rewind = complete || sought.has(id) ? null : resolved ?? fetched.firstOffset()
         handle.batchDone(topic, partition, resolved, rewind)
       }
       instrumentation.emit(events.END_BATCH_PROCESS, { ...payload, duration: Date.now() - started })
@@ -441,9 +447,9 @@ function createConsumer ({
     }
 
     /** Hands back a batch taken while stopping, unprocessed: it is fetched again next time. */
-    const release = (batch) => {
-      if (batch.isEmpty()) handle.batchDone(batch.topic, batch.partition, batch.nextOffset, null)
-      else handle.batchDone(batch.topic, batch.partition, null, batch.firstOffset())
+    const release = (fetched) => {
+      if (fetched.isEmpty()) handle.batchDone(fetched.topic, fetched.partition, fetched.nextOffset, null)
+      else handle.batchDone(fetched.topic, fetched.partition, null, fetched.firstOffset())
     }
 
     const worker = async () => {
@@ -451,14 +457,14 @@ function createConsumer ({
         const poll = await handle.next()
         if (poll.failure) return crash(failureError(poll.failure))
         if (poll.stopped || !running) {
-          if (poll.batch) release(toBatch(poll.batch))
+          if (poll.batch) release(new Fetched(poll.batch))
           return
         }
         if (!poll.batch) continue
-        const batch = toBatch(poll.batch)
-        sought.delete(key(batch.topic, batch.partition))
+        const fetched = new Fetched(poll.batch)
+        sought.delete(key(fetched.topic, fetched.partition))
         try {
-          await processBatch(batch)
+          await processBatch(fetched)
         } catch (e) {
           failures++
           if (failures > retry.retries) {
