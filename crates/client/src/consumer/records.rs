@@ -151,6 +151,7 @@ pub struct Aborted {
 /// Decodes `records`, keeping records at or after `from`.
 pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded> {
     let mut decoded = Decoded::default();
+    decoded.records.data.reserve(records.len());
     let mut aborted: Vec<Aborted> = aborted.to_vec();
     aborted.sort_by_key(|a| a.first_offset);
     let mut active_aborts: Vec<i64> = Vec::new();
@@ -227,7 +228,8 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
         let context = context as u32;
         out.entries.reserve(header.record_count.max(0) as usize);
         for _ in 0..header.record_count.max(0) {
-            let mut entry = read_record(&mut cursor, &header, context, &mut out.headers)?;
+            let mut entry = read_record(&mut cursor, &header, context, &mut out.headers)
+                .ok_or_else(|| encoding("malformed record"))?;
             if log_append_time {
                 entry.timestamp = header.max_timestamp;
             }
@@ -245,71 +247,76 @@ fn encoding(message: &str) -> Error {
     Error::Encoding(format!("record batch: {message}"))
 }
 
-/// A read position in the packed record bodies.
+/// A read position in the packed record bodies. Reads give `None` at a malformed or truncated
+/// field; they stay small and inline, as they run several times per record.
 struct Cursor<'a> {
     data: &'a [u8],
     at: usize,
 }
 
 impl Cursor<'_> {
-    fn byte(&mut self) -> Result<u8> {
-        let byte = *self
-            .data
-            .get(self.at)
-            .ok_or_else(|| encoding("truncated record"))?;
+    #[inline(always)]
+    fn byte(&mut self) -> Option<u8> {
+        let byte = *self.data.get(self.at)?;
         self.at += 1;
-        Ok(byte)
+        Some(byte)
     }
 
-    fn varlong(&mut self) -> Result<i64> {
-        let mut value: u64 = 0;
-        for shift in (0..70).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+    #[inline(always)]
+    fn varlong(&mut self) -> Option<i64> {
+        let first = self.byte()?;
+        let mut value = u64::from(first & 0x7f);
+        if first & 0x80 != 0 {
+            let mut shift = 7;
+            loop {
+                let byte = self.byte()?;
+                value |= u64::from(byte & 0x7f) << shift;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+                shift += 7;
+                if shift >= 70 {
+                    return None;
+                }
             }
         }
-        Err(encoding("varint too long"))
+        Some(((value >> 1) as i64) ^ -((value & 1) as i64))
     }
 
-    fn varint(&mut self) -> Result<i32> {
-        let value = self.varlong()?;
-        i32::try_from(value).map_err(|_| encoding("varint out of range"))
+    #[inline(always)]
+    fn varint(&mut self) -> Option<i32> {
+        i32::try_from(self.varlong()?).ok()
     }
 
-    /// A length-prefixed byte string within the first `end` bytes (`None`: null).
-    fn bytes(&mut self, end: usize) -> Result<Option<Span>> {
+    /// A length-prefixed byte string ending by `end` (inner `None`: null).
+    #[inline(always)]
+    fn bytes(&mut self, end: usize) -> Option<Option<Span>> {
         let len = self.varint()?;
         if len < 0 {
-            return Ok(None);
+            return Some(None);
         }
-        let len = len as usize;
-        if end - self.at.min(end) < len {
-            return Err(encoding("truncated bytes"));
-        }
-        let span = Span {
-            start: self.at as u32,
+        let start = self.at;
+        self.at = start.checked_add(len as usize).filter(|e| *e <= end)?;
+        Some(Some(Span {
+            start: start as u32,
             len: len as u32,
-        };
-        self.at += len;
-        Ok(Some(span))
+        }))
     }
 }
 
-/// Reads one record, appending its headers to `headers`.
+/// Reads one record, appending its headers to `headers`; `None` if it is malformed.
+#[inline(always)]
 fn read_record(
     cursor: &mut Cursor,
     header: &BatchHeader,
     context: u32,
     headers: &mut Vec<HeaderEntry>,
-) -> Result<Entry> {
-    let length = cursor.varint()?;
-    let length = usize::try_from(length).map_err(|_| encoding("negative record length"))?;
-    if cursor.data.len() - cursor.at < length || length < 1 {
-        return Err(encoding("truncated record"));
-    }
+) -> Option<Entry> {
+    let length = usize::try_from(cursor.varint()?).ok()?;
     let end = cursor.at + length;
+    if end > cursor.data.len() || length < 1 {
+        return None;
+    }
     let attributes = cursor.byte()? as i8;
     let timestamp_delta = cursor.varlong()?;
     let offset_delta = cursor.varint()?;
@@ -318,18 +325,19 @@ fn read_record(
     let count = cursor.varint()?;
     let first_header = headers.len() as u32;
     for _ in 0..count.max(0) {
-        let key = cursor.bytes(end)?.unwrap_or(Span {
+        let empty = Span {
             start: cursor.at as u32,
             len: 0,
-        });
+        };
+        let key = cursor.bytes(end)?.unwrap_or(empty);
         let value = cursor.bytes(end)?;
         headers.push(HeaderEntry { key, value });
     }
     if cursor.at > end {
-        return Err(encoding("truncated record"));
+        return None;
     }
     cursor.at = end;
-    Ok(Entry {
+    Some(Entry {
         offset: header.base_offset + i64::from(offset_delta),
         timestamp: header.base_timestamp.wrapping_add(timestamp_delta),
         key,
@@ -410,5 +418,14 @@ mod tests {
         // The skipped record's headers went with it.
         assert!(decoded.records.headers.is_empty());
         assert!(decode(&Bytes::from_static(&[0; 70]), 0, &[]).is_err());
+    }
+
+    #[test]
+    fn a_field_running_past_its_record_is_an_error() {
+        let mut corrupt = BytesMut::from(&batch(Compression::None)[..]);
+        // The first record's key length (after its length, attributes and two deltas): 63 bytes.
+        corrupt[HEADER_LEN + 4] = 0x7e;
+        let error = decode(&corrupt.freeze(), 0, &[]).unwrap_err();
+        assert!(error.to_string().contains("malformed record"), "{error}");
     }
 }
