@@ -187,6 +187,35 @@ test('with autoCommit false only commitOffsets commits, and a new member resumes
   expect(results.ferrokafka).toEqual(results.kafkajs)
 })
 
+test('with autoCommit, each batch is committed, the last one by the time disconnect resolves', async () => {
+  const results = await both(async (client) => {
+    const topic = await createTopic(1)
+    await produce(topic, 5)
+    const groupId = uniqueName('auto')
+    const c = consumer(client, { groupId })
+    const commits: string[] = []
+    c.on(c.events.COMMIT_OFFSETS, (e) => { commits.push(e.payload.topics[0].partitions[0].offset) })
+    let handled = 0
+    let bothHandled = (): void => {}
+    const secondBatch = new Promise<void>((resolve) => { bothHandled = resolve })
+    await c.connect()
+    await c.subscribe({ topic, fromBeginning: true })
+    await c.run({
+      eachBatch: async ({ batch }) => {
+        handled += batch.messages.length
+        if (handled === 10) bothHandled()
+      }
+    })
+    await waitFor(() => commits.includes('5'), 'the first batch committed')
+    await produce(topic, 5, 1, 5)
+    await secondBatch
+    await c.disconnect()
+    return { commits, committed: await committedOffsets(groupId, topic) }
+  })
+  expect(results.ferrokafka).toEqual({ commits: ['5', '10'], committed: ['10'] })
+  expect(results.ferrokafka).toEqual(results.kafkajs)
+})
+
 test('stop ends consumption and emits STOP; run again continues after what was committed', async () => {
   const results = await both(async (client) => {
     const topic = await createTopic(1)

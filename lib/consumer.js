@@ -316,6 +316,20 @@ function createConsumer ({
       (autoCommitInterval != null && Date.now() >= lastCommit + autoCommitInterval) ||
       (autoCommitThreshold != null && resolvedSinceCommit >= autoCommitThreshold))
 
+    /**
+     * The commit that followed the last batch (autoCommit). The next batch is handled while it is
+     * on the wire; the batch after that waits for it, so a failed commit fails the batch after,
+     * whose offsets, like the failed ones, stay resolved and go in a later commit.
+     */
+    let batchCommit = Promise.resolve()
+    const commitAfterBatch = async () => {
+      await batchCommit
+      lastCommit = Date.now()
+      resolvedSinceCommit = 0
+      batchCommit = commit()
+      batchCommit.catch(() => {})
+    }
+
     const commitIfNecessary = async (pending) => {
       if (!commitDue()) return
       if (pending) handle.resolve(pending)
@@ -420,11 +434,7 @@ function createConsumer ({
         handle.batchDone(topic, partition, resolved, rewind)
       }
       instrumentation.emit(events.END_BATCH_PROCESS, { ...payload, duration: Date.now() - started })
-      if (autoCommit) {
-        await commit()
-        lastCommit = Date.now()
-        resolvedSinceCommit = 0
-      }
+      if (autoCommit) await commitAfterBatch()
       failures = 0
     }
 
@@ -452,7 +462,13 @@ function createConsumer ({
       else handle.batchDone(fetched.topic, fetched.partition, null, fetched.firstOffset())
     }
 
+    /** Handles batches until the consumer stops, then waits for the last batch's commit. */
     const worker = async () => {
+      await handleBatches()
+      await batchCommit.catch((e) => logger.error('Failed to commit the last batch', { groupId, error: e.message }))
+    }
+
+    const handleBatches = async () => {
       while (running) {
         const poll = await handle.next()
         if (poll.failure) return crash(failureError(poll.failure))
