@@ -323,7 +323,9 @@ function createConsumer ({
      */
     let batchCommit = Promise.resolve()
     const commitAfterBatch = async () => {
-      await batchCommit
+      const previous = batchCommit
+      batchCommit = Promise.resolve()
+      await previous
       lastCommit = Date.now()
       resolvedSinceCommit = 0
       batchCommit = commit()
