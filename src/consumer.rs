@@ -108,7 +108,7 @@ pub struct JsEvent {
 }
 
 /// What `next` resolves with: a batch, a failure, or the stop.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct JsPoll {
     pub batch: Option<JsBatch>,
     pub failure: Option<Failure>,

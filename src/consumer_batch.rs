@@ -6,6 +6,8 @@
 use ferrokafka_client::consumer::records::Span;
 use ferrokafka_client::consumer::{Batch, BatchContext, Records};
 use napi::bindgen_prelude::*;
+
+use crate::shared_bytes::SharedBytes;
 use napi_derive::napi;
 
 /// Numbers per message in [`JsBatch::messages`]: offset, timestamp, attributes, context index,
@@ -36,7 +38,7 @@ pub struct JsBatchContext {
 }
 
 /// A fetched batch, packed.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct JsBatch {
     pub topic: String,
     pub partition: i32,
@@ -44,8 +46,8 @@ pub struct JsBatch {
     pub fetched_offset: String,
     pub next_offset: String,
     pub contexts: Vec<JsBatchContext>,
-    /// The key, value and header bytes of every message, back to back.
-    pub data: Buffer,
+    /// The fetched bytes the table's keys, values and headers lie in.
+    pub data: SharedBytes,
     /// [`MESSAGE_FIELDS`] numbers per message.
     pub messages: Float64Array,
     /// [`HEADER_FIELDS`] numbers per header.
@@ -129,7 +131,7 @@ pub fn batch_to_js(batch: Batch) -> JsBatch {
         fetched_offset: batch.fetched_offset.to_string(),
         next_offset: batch.next_offset.to_string(),
         contexts: batch.contexts.into_iter().map(context_to_js).collect(),
-        data: data.into(),
+        data: SharedBytes(data),
         messages: Float64Array::new(messages),
         headers: Float64Array::new(headers),
         exact,

@@ -3,9 +3,11 @@
 //! records of aborted transactions. A truncated batch at the end (a fetch cut at its byte limit)
 //! is ignored, as Kafka clients do.
 //!
-//! The records of a partition's fetch are kept packed: the record bodies (decompressed) back to
-//! back in one buffer, and per record a fixed-size entry locating its key, value and headers in
-//! it. Decoding allocates nothing per record, and the buffer can be handed on whole.
+//! The records of a partition's fetch are kept packed: the fetched bytes in one buffer, and per
+//! record a fixed-size entry locating its key, value and headers in it. Uncompressed batches are
+//! read where the response holds them; once a compressed batch comes, the bytes are copied and
+//! the decompressed records appended. Decoding allocates nothing per record, and the buffer can
+//! be handed on whole.
 
 use std::ops::Range;
 
@@ -75,8 +77,8 @@ pub struct HeaderEntry {
 /// A partition's fetched records, packed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Records {
-    /// The record bodies, back to back.
-    pub data: Vec<u8>,
+    /// The fetched bytes, with decompressed records appended.
+    pub data: Bytes,
     /// One per record, in offset order.
     pub entries: Vec<Entry>,
     /// The headers of every record, in record order (keys may repeat).
@@ -151,7 +153,8 @@ pub struct Aborted {
 /// Decodes `records`, keeping records at or after `from`.
 pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded> {
     let mut decoded = Decoded::default();
-    decoded.records.data.reserve(records.len());
+    // The bytes once a compressed batch made them differ from `records`.
+    let mut owned: Option<Vec<u8>> = None;
     let mut aborted: Vec<Aborted> = aborted.to_vec();
     aborted.sort_by_key(|a| a.first_offset);
     let mut active_aborts: Vec<i64> = Vec::new();
@@ -202,12 +205,12 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
             timestamp_type: i8::from(log_append_time),
             magic: header.magic,
         });
-        let out = &mut decoded.records;
-        let start = out.data.len();
+        let batch_start = at - total;
         let body = &batch[HEADER_LEN.min(batch.len())..];
-        match header.compression() {
-            0 => out.data.extend_from_slice(body),
-            codec => {
+        let start = match (header.compression(), &mut owned) {
+            (0, None) => batch_start + HEADER_LEN,
+            (0, Some(data)) => append(data, body),
+            (codec, owned) => {
                 let codec = match codec {
                     1 => Compression::Gzip,
                     2 => Compression::Snappy,
@@ -217,14 +220,17 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
                 };
                 let plain = decompress(codec, body, MAX_DECOMPRESSED)
                     .map_err(|e| encoding(&e.to_string()))?;
-                out.data.extend_from_slice(&plain);
+                // The records read so far keep their positions in the copy.
+                append(
+                    owned.get_or_insert_with(|| records[..batch_start].to_vec()),
+                    &plain,
+                )
             }
-        }
-        u32::try_from(out.data.len()).map_err(|_| encoding("fetched records too large"))?;
-        let mut cursor = Cursor {
-            data: &out.data,
-            at: start,
         };
+        let data: &[u8] = owned.as_deref().unwrap_or(records);
+        u32::try_from(data.len()).map_err(|_| encoding("fetched records too large"))?;
+        let out = &mut decoded.records;
+        let mut cursor = Cursor { data, at: start };
         let context = context as u32;
         out.entries.reserve(header.record_count.max(0) as usize);
         for _ in 0..header.record_count.max(0) {
@@ -240,7 +246,15 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
             }
         }
     }
+    decoded.records.data = owned.map_or_else(|| records.clone(), Bytes::from);
     Ok(decoded)
+}
+
+/// Appends `bytes` to `data`, returning where they start.
+fn append(data: &mut Vec<u8>, bytes: &[u8]) -> usize {
+    let start = data.len();
+    data.extend_from_slice(bytes);
+    start
 }
 
 fn encoding(message: &str) -> Error {
@@ -418,6 +432,20 @@ mod tests {
         // The skipped record's headers went with it.
         assert!(decoded.records.headers.is_empty());
         assert!(decode(&Bytes::from_static(&[0; 70]), 0, &[]).is_err());
+    }
+
+    #[test]
+    fn plain_batches_around_a_compressed_one_keep_their_records() {
+        let mut fetched = BytesMut::new();
+        for codec in [Compression::None, Compression::Zstd, Compression::None] {
+            fetched.extend_from_slice(&batch(codec));
+        }
+        let decoded = decode(&fetched.freeze(), 0, &[]).unwrap();
+        let values: Vec<Option<&[u8]>> = decoded.records.iter().map(|r| r.value).collect();
+        assert_eq!(values, [Some(&b"v0"[..]), None].repeat(3));
+        assert_eq!(decoded.contexts.len(), 3);
+        let keys: Vec<Option<&[u8]>> = decoded.records.iter().map(|r| r.key).collect();
+        assert_eq!(keys, [Some(&b"k"[..]), None].repeat(3));
     }
 
     #[test]
