@@ -34,6 +34,9 @@ const events = Object.freeze({
 
 const key = (topic, partition) => `${topic}|${partition}`
 
+/** Batches a worker takes without a turn of the event loop. */
+const BATCHES_IN_A_ROW = 4
+
 /** kafkajs's `heartbeat()` for handlers: heartbeats run in the background, so it has nothing to do. */
 const heartbeat = async () => {}
 
@@ -470,9 +473,27 @@ function createConsumer ({
       await batchCommit.catch((e) => logger.error('Failed to commit the last batch', { groupId, error: e.message }))
     }
 
+    /**
+     * The next poll: a batch fetched ahead is taken at once, but after a few in a row the worker
+     * waits through the native side, so the event loop turns (timers, I/O) between batches.
+     */
+    let takenInARow = 0
+    const nextPoll = async () => {
+      let poll = takenInARow < BATCHES_IN_A_ROW ? handle.take() : null
+      if (poll) {
+        takenInARow++
+      } else {
+        takenInARow = 0
+        poll = await handle.next()
+      }
+      // The events before this batch (its FETCH among them) reach listeners before it does.
+      if (handle) emitNative(handle.drainEvents())
+      return poll
+    }
+
     const handleBatches = async () => {
       while (running) {
-        const poll = await handle.next()
+        const poll = await nextPoll()
         if (poll.failure) return crash(failureError(poll.failure))
         if (poll.stopped || !running) {
           if (poll.batch) release(new Fetched(poll.batch))
@@ -502,11 +523,7 @@ function createConsumer ({
       running = true
       if (pausedBeforeRun.length > 0) handle.pause(pausedBeforeRun.splice(0))
       const pump = async () => {
-        while (running) {
-          const list = await handle.events()
-          if (list.length === 0) return
-          emitNative(list)
-        }
+        while (running && await handle.eventsWaiting()) emitNative(handle.drainEvents())
       }
       workers = [pump(), ...Array.from({ length: Math.max(1, partitionsConsumedConcurrently) }, () => worker())]
     }

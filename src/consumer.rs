@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ferrokafka_client::consumer::{
     Assignor, AssignorKind, Consumer, ConsumerOptions, CustomAssignorsHandle, Event, GroupSettings,
-    TopicPartition,
+    Poll, TopicPartition,
 };
 use ferrokafka_client::retry::{retry, RetryOptions};
 use ferrokafka_client::{Cluster, ClusterOptions, ConnectionOptions};
@@ -107,12 +107,28 @@ pub struct JsEvent {
     pub topic_names: Option<Vec<String>>,
 }
 
-/// What `next` resolves with: a batch, a failure, or the stop.
+/// What `next` resolves with and `take` returns: a batch, a failure, or the stop.
 #[napi(object, object_from_js = false)]
 pub struct JsPoll {
     pub batch: Option<JsBatch>,
     pub failure: Option<Failure>,
     pub stopped: bool,
+}
+
+fn poll_to_js(poll: Poll) -> JsPoll {
+    JsPoll {
+        batch: poll.batch.map(batch_to_js),
+        failure: poll.failure.map(Failure::from_retry),
+        stopped: poll.stopped,
+    }
+}
+
+fn stopped() -> JsPoll {
+    JsPoll {
+        batch: None,
+        failure: None,
+        stopped: true,
+    }
 }
 
 /// What `commit` and `connect` resolve with.
@@ -435,36 +451,46 @@ impl NativeConsumer {
         }
     }
 
-    /// The next batch, events, failure or stop.
+    /// The next batch, failure or stop, once there is one.
     #[napi]
     pub async fn next(&self) -> JsPoll {
-        let Some(consumer) = self.running() else {
-            return JsPoll {
-                batch: None,
-                failure: None,
-                stopped: true,
-            };
-        };
-        let poll = consumer.next().await;
-        JsPoll {
-            batch: poll.batch.map(batch_to_js),
-            failure: poll.failure.map(Failure::from_retry),
-            stopped: poll.stopped,
+        match self.running() {
+            Some(consumer) => poll_to_js(consumer.next().await),
+            None => stopped(),
         }
     }
 
-    /// The instrumentation events since the last call, once there is one; empty once stopped.
+    /// The next batch, failure or stop if there is one now (a batch fetched ahead of the
+    /// application is handed over without a trip through the runtime's threads).
     #[napi]
-    pub async fn events(&self) -> Vec<JsEvent> {
+    pub fn take(&self) -> Option<JsPoll> {
         match self.running() {
-            Some(consumer) => consumer
-                .events()
-                .await
+            Some(consumer) => consumer.try_next().map(poll_to_js),
+            None => Some(stopped()),
+        }
+    }
+
+    /// Resolves once there are instrumentation events to take; false once stopped with none.
+    #[napi]
+    pub async fn events_waiting(&self) -> bool {
+        match self.running() {
+            Some(consumer) => consumer.events_waiting().await,
+            None => false,
+        }
+    }
+
+    /// The instrumentation events since the last call. Taken on the JavaScript thread, before
+    /// each batch and whenever `eventsWaiting` resolves, they reach listeners in the order they
+    /// happened, ahead of the batches fetched after them.
+    #[napi]
+    pub fn drain_events(&self) -> Vec<JsEvent> {
+        self.running().map_or_else(Vec::new, |consumer| {
+            consumer
+                .drain_events()
                 .into_iter()
                 .map(event_to_js)
-                .collect(),
-            None => Vec::new(),
-        }
+                .collect()
+        })
     }
 
     /// Hands a batch back: `resolved` is the next offset to commit, `rewindTo` where to go on

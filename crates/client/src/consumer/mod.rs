@@ -273,20 +273,40 @@ impl Consumer {
         }
     }
 
+    /// What [`next`](Self::next) would return now, if it would not wait.
+    pub fn try_next(&self) -> Option<Poll> {
+        self.inner.take()
+    }
+
     /// The events since the last call, waiting until there is one; empty once stopped.
     pub async fn events(&self) -> Vec<Event> {
+        self.events_waiting().await;
+        self.drain_events()
+    }
+
+    /// Waits until there are events to take; false once the consumer stopped with none left.
+    pub async fn events_waiting(&self) -> bool {
         loop {
             let notified = self.inner.ready.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             {
-                let mut state = self.inner.state.lock();
-                if !state.events.is_empty() || state.phase == Phase::Stopped {
-                    return state.events.drain(..).collect();
+                let state = self.inner.state.lock();
+                if !state.events.is_empty() {
+                    return true;
+                }
+                if state.phase == Phase::Stopped {
+                    return false;
                 }
             }
             notified.await;
         }
+    }
+
+    /// The events since the last call, at once (an application that takes them with each batch
+    /// sees those that came before the batch first).
+    pub fn drain_events(&self) -> Vec<Event> {
+        self.inner.state.lock().events.drain(..).collect()
     }
 
     /// Hands a batch back. `resolved` is the next offset to commit, if the application resolved
