@@ -3,7 +3,7 @@
 // partitioners and errors.
 import { execFile, spawn } from 'node:child_process'
 import path from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createServer, AddressInfo, Socket } from 'node:net'
 import { promisify } from 'node:util'
 import * as kafkajsModule from 'kafkajs'
@@ -313,6 +313,17 @@ describe('producer.send', () => {
     const offsets = new Set(records.map((r) => `${r.partition}:${r.baseOffset}`))
     expect(offsets.size).toBe(1000)
     expect(await consumeWithKafkajs(topic, 1001)).toHaveLength(1001)
+  })
+
+  it('keeps the bytes of each large send while the buffers it packs into are reused', async () => {
+    const topic = uniqueName('large')
+    const producer = await connected(ferrokafka().producer())
+    const payloads = Array.from({ length: 6 }, () => randomBytes(200_000))
+    for (const value of payloads.slice(0, 3)) await producer.send({ topic, messages: [{ value, partition: 0 }] })
+    await Promise.all(payloads.slice(3).map((value) => producer.send({ topic, messages: [{ value, partition: 0 }] })))
+    const read = await consumeWithKafkajs(topic, payloads.length)
+    const digest = (bytes: Buffer | null) => bytes && createHash('sha256').update(bytes).digest('hex')
+    expect(read.map((m) => digest(m.value))).toEqual(payloads.map(digest))
   })
 
   it('emits REQUEST_TIMEOUT like kafkajs when a broker does not answer', async () => {

@@ -2,13 +2,43 @@
 // one property read per field: `data` holds every key, value and header byte; `layout` (int32s)
 // holds per message [key length, value length, partition, header count] and then a [key length,
 // value length] pair per header (length -1 = null, partition NO_PARTITION = let the partitioner
-// choose); `timestamps` (float64s) holds one timestamp per message, NaN = now. Finished sends
-// come back packed too, and unpackOutcomes turns them into kafkajs's RecordMetadata.
+// choose); `timestamps` (float64s) holds one timestamp per message, NaN = now. Large `data`
+// buffers are reused once Rust has copied them (see `reuse`). Finished sends come back packed
+// too, and unpackOutcomes turns them into kafkajs's RecordMetadata.
 'use strict'
 
 const { classes: { KafkaJSNonRetriableError } } = require('./errors')
 
 const NO_PARTITION = -2147483648
+
+/**
+ * Packed data of at least REUSED_MIN bytes goes into buffers kept for reuse: a fresh buffer of a
+ * megabyte costs more in page faults than writing into it does. Up to REUSED_COUNT buffers of
+ * at most REUSED_MAX bytes are kept.
+ */
+const REUSED_MIN = 64 * 1024
+const REUSED_MAX = 8 * 1024 * 1024
+const REUSED_COUNT = 4
+const spare = []
+
+/** A buffer of at least `size` bytes, a kept one when one is large enough. */
+function dataBuffer (size) {
+  if (size >= REUSED_MIN) {
+    const i = spare.findIndex((b) => b.length >= size)
+    if (i >= 0) return spare.splice(i, 1)[0]
+  }
+  return Buffer.allocUnsafe(size)
+}
+
+/**
+ * Keeps the buffers behind `packed` (from packSends) for later packs. Call it once `send` has
+ * returned: src/producer.rs copies the packed bytes before it returns.
+ */
+function reuse (packed) {
+  for (const b of packed.buffers) {
+    if (b.length >= REUSED_MIN && b.length <= REUSED_MAX && spare.length < REUSED_COUNT) spare.push(b)
+  }
+}
 
 /**
  * A key or value as bytes or a string; null and undefined mean null. Typed arrays count as their
@@ -67,7 +97,7 @@ function packMessages (topic, messages, partitions) {
       })
     }
   }
-  const data = Buffer.allocUnsafe(bytes)
+  const data = dataBuffer(bytes)
   const layout = new Int32Array(slots)
   const timestamps = new Float64Array(messages.length)
   let used = 0
@@ -103,6 +133,7 @@ function packMessages (topic, messages, partitions) {
   }
   return {
     topic,
+    buffer: data,
     data: data.subarray(0, used),
     layout: Buffer.from(layout.buffer, layout.byteOffset, slot * 4),
     timestamps: Buffer.from(timestamps.buffer, timestamps.byteOffset, timestamps.byteLength)
@@ -118,6 +149,7 @@ function packMessages (topic, messages, partitions) {
  */
 function packSends (sends) {
   const names = new Map()
+  const buffers = []
   const data = []
   const layout = []
   const timestamps = []
@@ -143,6 +175,7 @@ function packSends (sends) {
       header[at + 2] = packed.layout.length / 4
       header[at + 3] = packed.data.length
       at += 4
+      buffers.push(packed.buffer)
       data.push(packed.data)
       layout.push(packed.layout)
       timestamps.push(packed.timestamps)
@@ -151,6 +184,7 @@ function packSends (sends) {
   return {
     sends: Buffer.from(header.buffer, header.byteOffset, header.byteLength),
     topics: Array.from(names.keys()),
+    buffers,
     data: data.length === 1 ? data[0] : Buffer.concat(data),
     layout: layout.length === 1 ? layout[0] : Buffer.concat(layout),
     timestamps: timestamps.length === 1 ? timestamps[0] : Buffer.concat(timestamps)
@@ -194,4 +228,4 @@ function unpackOutcomes ({ sends, topics, records, offsets, failures }) {
   return results
 }
 
-module.exports = { packMessages, packSends, unpackOutcomes, NO_PARTITION }
+module.exports = { packMessages, packSends, reuse, unpackOutcomes, NO_PARTITION }

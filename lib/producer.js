@@ -9,7 +9,7 @@ const { classes, fromFailure, connectOrThrow } = require('./errors')
 const { CompressionTypes, isCompressionType } = require('./compression')
 const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
-const { packMessages, packSends, unpackOutcomes } = require('./pack')
+const { packMessages, packSends, reuse, unpackOutcomes } = require('./pack')
 const { Outstanding } = require('./outstanding')
 const { createTransaction } = require('./transaction')
 
@@ -105,7 +105,11 @@ function createProducer ({
       if (same) same.push(send)
       else byTransaction.set(send.transaction, [send])
     }
-    for (const [transaction, same] of byTransaction) handle.send(packSends(same), transaction)
+    for (const [transaction, same] of byTransaction) {
+      const packed = packSends(same)
+      handle.send(packed, transaction)
+      reuse(packed)
+    }
   })
   let connecting = null
 

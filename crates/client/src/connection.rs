@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,9 @@ use crate::versions::ApiVersionTable;
 const API_VERSIONS_FIRST: i16 = 3;
 /// Largest response frame accepted.
 const MAX_RESPONSE_BYTES: usize = 1 << 30;
+/// Frames from this size up are written from their own buffer; smaller ones are gathered into
+/// one, so a burst of small requests costs one system call and a large one no copy.
+const LARGE_FRAME: usize = 64 << 10;
 
 /// How to open a connection.
 #[derive(Debug, Clone)]
@@ -471,7 +475,7 @@ async fn write_frames(
     shared: Arc<Shared>,
     mut queue: WriterQueue,
 ) {
-    let mut batch = BytesMut::new();
+    let mut chunks: Vec<BytesMut> = Vec::new();
     loop {
         let freed = shared.freed.notified();
         tokio::pin!(freed);
@@ -499,9 +503,10 @@ async fn write_frames(
         }
         let arrived = queue.waiting.len() - already_waiting;
         let mut written = 0usize;
+        let mut bytes = 0usize;
         let mut limited = false;
         while let Some(front) = queue.waiting.front() {
-            if batch.len() >= 1 << 20 {
+            if bytes >= 1 << 20 {
                 break;
             }
             if !queue.may_write(front, &shared) {
@@ -515,7 +520,13 @@ async fn write_frames(
                 }
                 shared.expect(pending);
             }
-            batch.extend_from_slice(&frame);
+            bytes += frame.len();
+            match chunks.last_mut() {
+                Some(last) if last.len() < LARGE_FRAME && frame.len() < LARGE_FRAME => {
+                    last.extend_from_slice(&frame)
+                }
+                _ => chunks.push(frame),
+            }
             written += 1;
         }
         if limited {
@@ -526,17 +537,40 @@ async fn write_frames(
                 queue.report(size);
             }
         }
-        if batch.is_empty() {
+        if chunks.is_empty() {
             continue;
         }
-        if let Err(error) = socket.write_all(&batch).await {
+        if let Err(error) = write_chunks(&mut socket, &mut chunks).await {
             let error = Error::socket(&queue.address, "write", &error);
             shared.fail_all(error.clone());
             queue.fail(&error);
             return;
         }
-        batch.clear();
     }
+}
+
+/// Writes every chunk, in order, with as few system calls as the socket allows; `chunks` is
+/// empty once it returns `Ok`.
+async fn write_chunks(socket: &mut OwnedWriteHalf, chunks: &mut Vec<BytesMut>) -> io::Result<()> {
+    let mut first = 0;
+    while first < chunks.len() {
+        let slices: Vec<IoSlice<'_>> = chunks[first..].iter().map(|c| IoSlice::new(c)).collect();
+        let mut written = socket.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let chunk = &mut chunks[first];
+            let step = written.min(chunk.len());
+            chunk.advance(step);
+            written -= step;
+            if chunk.is_empty() {
+                first += 1;
+            }
+        }
+    }
+    chunks.clear();
+    Ok(())
 }
 
 async fn read_frames(
@@ -569,4 +603,35 @@ async fn read_frames(
         let _ = pending.reply.send(Ok(frame));
     };
     shared.fail_all(error);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    #[tokio::test]
+    async fn chunks_larger_than_the_socket_buffer_arrive_whole_and_in_order() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (client, accepted) = tokio::join!(TcpStream::connect(address), listener.accept());
+        let (_read, mut write) = client.unwrap().into_split();
+        let (mut server, _) = accepted.unwrap();
+        let mut chunks: Vec<BytesMut> = [10, 8 << 20, 3, 100_000]
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| (0..size).map(|j| (i * 31 + j % 251) as u8).collect())
+            .collect();
+        let expected: Vec<u8> = chunks.iter().flat_map(|c| c.to_vec()).collect();
+        let length = expected.len();
+        let reader = tokio::spawn(async move {
+            let mut received = vec![0; length];
+            server.read_exact(&mut received).await.unwrap();
+            received
+        });
+        write_chunks(&mut write, &mut chunks).await.unwrap();
+        assert!(chunks.is_empty());
+        assert!(reader.await.unwrap() == expected);
+    }
 }
