@@ -7,7 +7,7 @@
 // usage: npm run bench:consumer [-- --messages N]   (needs `bash peers/install.sh` first)
 import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { Kafka } from 'ferrokafka'
-import { Target, runBenchmark } from './targets'
+import { Target, collectGarbage, runBenchmark } from './targets'
 
 const argMessages = process.argv.indexOf('--messages')
 const MESSAGES = argMessages > 0 ? Number(process.argv[argMessages + 1]) : 1_000_000
@@ -52,6 +52,7 @@ function kafkajsLike(make: typeof Kafka | typeof KafkaJS, bootstrap: string): Re
     const consumer = kafka.consumer({ groupId })
     await consumer.connect()
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    collectGarbage()
     const counter = new Counter(total)
     await consumer.run(run(counter))
     const rate = await counter.done
@@ -95,8 +96,9 @@ async function platformatic(bootstrap: string): Promise<Reader> {
   return {
     eachMessage: async (topic, groupId, total) => {
       const client = consumer(groupId)
+      collectGarbage()
       const stream = await client.consume({ topics: [topic], mode: 'earliest', autocommit: true })
-      const counter = new Counter(total)
+    const counter = new Counter(total)
       stream.on('data', () => counter.add(1))
       const rate = await counter.done
       await stream.close()

@@ -1,18 +1,19 @@
 // Producer benchmark: ferrokafka's producer, kafkajs and @platformatic/kafka side by side in one
 // run, against ferrokafka's broker in its own process and against Apache Kafka, with 100-byte
 // and 1 KB messages: (a) sendBatch of 1,000 messages, (b) 1,000 concurrent single-message sends,
-// (c) sequential awaited single sends (p50/p99 latency; the clients take turns, before (a) and
-// (b) load the broker). Every send waits for acks=-1.
+// (c) sequential awaited single sends (p50/p99 latency). The clients take turns in every scenario,
+// (c) first, before (a) and (b) load the broker. Every send waits for acks=-1.
 // usage: npm run bench:producer [-- --messages N]   (needs `bash peers/install.sh` first)
 import { Kafka as KafkaJS, logLevel } from 'kafkajs'
 import { Kafka } from 'ferrokafka'
-import { Target, runBenchmark } from './targets'
+import { Target, collectGarbage, runBenchmark } from './targets'
 
 const argMessages = process.argv.indexOf('--messages')
 const MESSAGES = argMessages > 0 ? Number(process.argv[argMessages + 1]) : 200_000
 const BATCH = 1000
 const SEQUENTIAL = 2000
 const SIZES = [100, 1024]
+const TURNS = 5
 
 /** What each client offers the scenarios: send a batch, send one message, close. */
 interface Client {
@@ -52,20 +53,36 @@ function connect(name: ClientName, bootstrap: string): Promise<Client> {
   }
 }
 
-async function sendBatches(client: Client, topic: string, value: Buffer): Promise<number> {
+/** (a): `count` messages in awaited sendBatch calls of `BATCH`. */
+async function sendBatches(client: Client, topic: string, value: Buffer, count: number): Promise<void> {
   const values = Array.from({ length: BATCH }, () => value)
-  const started = performance.now()
-  for (let sent = 0; sent < MESSAGES; sent += BATCH) await client.sendBatch(topic, values)
-  return MESSAGES / ((performance.now() - started) / 1000)
+  for (let sent = 0; sent < count; sent += BATCH) await client.sendBatch(topic, values)
 }
 
-async function concurrentSends(client: Client, topic: string, value: Buffer): Promise<number> {
-  const total = MESSAGES / 4
-  const started = performance.now()
-  for (let sent = 0; sent < total; sent += BATCH) {
+/** (b): `count` messages in rounds of `BATCH` single-message sends started at once. */
+async function concurrentSends(client: Client, topic: string, value: Buffer, count: number): Promise<void> {
+  for (let sent = 0; sent < count; sent += BATCH) {
     await Promise.all(Array.from({ length: BATCH }, () => client.sendOne(topic, value)))
   }
-  return total / ((performance.now() - started) / 1000)
+}
+
+/**
+ * Runs `scenario` for every client in `TURNS` turns of `total / TURNS` messages each, so that
+ * what changes in the broker during a run (a JVM's JIT and GC, its log growing) falls on every
+ * client alike; returns each client's messages/s over all its turns.
+ */
+async function inTurns(clients: Client[], topics: string[], value: Buffer, total: number,
+  scenario: (client: Client, topic: string, value: Buffer, count: number) => Promise<void>): Promise<number[]> {
+  const seconds = clients.map(() => 0)
+  for (let turn = 0; turn < TURNS; turn++) {
+    for (const [i, client] of clients.entries()) {
+      collectGarbage()
+      const started = performance.now()
+      await scenario(client, topics[i], value, total / TURNS)
+      seconds[i] += (performance.now() - started) / 1000
+    }
+  }
+  return seconds.map((taken) => total / taken)
 }
 
 /**
@@ -107,14 +124,14 @@ async function measure(target: Target): Promise<Row[]> {
     const clients = await Promise.all(CLIENTS.map((name) => connect(name, target.bootstrap)))
     for (const [i, client] of clients.entries()) await client.sendBatch(topics[i], [value])
     const latencies = await sequentialLatencies(clients, topics, value)
+    const batches = await inTurns(clients, topics, value, MESSAGES, sendBatches)
+    const concurrent = await inTurns(clients, topics, value, MESSAGES / 4, concurrentSends)
     for (const [i, client] of clients.entries()) {
-      const batch = await sendBatches(client, topics[i], value)
-      const concurrent = await concurrentSends(client, topics[i], value)
       await client.close()
       const [p50, p99] = latencies[i]
-      rows.push({ target: target.name, size, client: CLIENTS[i], batch, concurrent, p50, p99 })
-      console.error(`done: ${target.name} ${size} B ${CLIENTS[i]}`)
+      rows.push({ target: target.name, size, client: CLIENTS[i], batch: batches[i], concurrent: concurrent[i], p50, p99 })
     }
+    console.error(`done: ${target.name} ${size} B`)
   }
   return rows
 }
@@ -123,7 +140,7 @@ const rate = (n: number): string => Math.round(n).toLocaleString('en-US')
 const ms = (n: number): string => n.toFixed(2)
 
 function print(rows: Row[]): void {
-  console.log(`${MESSAGES} messages per sendBatch run, ${MESSAGES / 4} per concurrent run, ${SEQUENTIAL} sequential sends; one partition, acks=-1\n`)
+  console.log(`${MESSAGES} messages per client in sendBatch runs, ${MESSAGES / 4} in concurrent runs, each in ${TURNS} turns taken by the clients in order; ${SEQUENTIAL} sequential sends; one partition, acks=-1\n`)
   console.log('| broker | size | client | (a) sendBatch msgs/s | (b) concurrent msgs/s | (c) p50 ms | (c) p99 ms | (a) vs kafkajs | (b) vs kafkajs |')
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const row of rows) {
