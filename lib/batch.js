@@ -117,7 +117,7 @@ class Fetched {
       magicByte: batchContext.magicByte,
       attributes: table[at + 2],
       timestamp,
-      offset: exact === null ? `${table[at]}` : exact[2 * i],
+      offset: this.offset(i),
       key: keyLength < 0 ? null : Buffer.from(buffer, base + table[at + 4], keyLength),
       value: valueLength < 0 ? null : Buffer.from(buffer, base + table[at + 6], valueLength),
       headers: headerCount === 0 ? {} : readHeaders(this.data, this.headers, table[at + 8], headerCount),
