@@ -111,7 +111,21 @@ impl Backoff {
 
 /// Runs `operation` (given the retry count) until it succeeds, fails with a non-retriable error,
 /// or has been retried `options.retries` times, waiting as kafkajs does in between.
-pub async fn retry<T, F, Fut>(options: RetryOptions, mut operation: F) -> Result<T, RetryError>
+pub async fn retry<T, F, Fut>(options: RetryOptions, operation: F) -> Result<T, RetryError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    retry_if(options, Error::is_retriable, operation).await
+}
+
+/// [`retry`], with the operation deciding which errors are worth retrying, as kafkajs does
+/// where it wraps an error in a retriable one.
+pub async fn retry_if<T, F, Fut>(
+    options: RetryOptions,
+    retriable: impl Fn(&Error) -> bool,
+    mut operation: F,
+) -> Result<T, RetryError>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
@@ -120,7 +134,7 @@ where
     loop {
         match operation(backoff.retry_count()).await {
             Ok(value) => return Ok(value),
-            Err(error) if !error.is_retriable() => return Err(RetryError::NonRetriable(error)),
+            Err(error) if !retriable(&error) => return Err(RetryError::NonRetriable(error)),
             Err(error) => match backoff.next_wait() {
                 Some(wait) => tokio::time::sleep(wait).await,
                 None => return Err(backoff.exhausted(error)),

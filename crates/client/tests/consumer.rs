@@ -267,11 +267,13 @@ async fn members_split_the_partitions_and_the_last_one_takes_them_all() {
 }
 
 /// A custom assignor that gives every partition of the leader's topics (and `extra`, a topic
-/// nobody subscribes to) to the member with the smallest id, recording what it was asked.
+/// nobody subscribes to) to the member with the smallest id, recording what it was asked. With
+/// a `gate`, its first assignment is held until the gate opens.
 #[derive(Default)]
 struct Greedy {
     extra: Option<(String, i32)>,
     fail: bool,
+    gate: Mutex<Option<tokio::sync::oneshot::Receiver<()>>>,
     protocols_asked: Mutex<Vec<Vec<String>>>,
     assigned: Mutex<Vec<AssignmentRequest>>,
 }
@@ -332,7 +334,13 @@ impl CustomAssignors for Greedy {
                 (id.clone(), encode_assignment(&mine))
             })
             .collect();
-        Box::pin(async move { Ok(plan) })
+        let gate = self.gate.lock().take();
+        Box::pin(async move {
+            if let Some(gate) = gate {
+                let _ = gate.await;
+            }
+            Ok(plan)
+        })
     }
 }
 
@@ -405,6 +413,63 @@ async fn a_custom_assignor_names_the_protocol_and_assigns_for_the_group() {
             .collect::<Vec<_>>(),
         vec![3]
     );
+    a.consumer.stop().await;
+    b.consumer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_whose_sync_meets_a_new_rebalance_joins_again() {
+    let broker = broker(2).await;
+    produce(&broker, "resync", 2, 0, 4).await;
+    let (open, gate) = tokio::sync::oneshot::channel();
+    let held = Arc::new(Greedy {
+        gate: Mutex::new(Some(gate)),
+        ..Greedy::default()
+    });
+    let greedy = || vec![Assignor::Custom("Greedy".to_string())];
+    let a = Member::start(
+        &broker,
+        options("resync", greedy(), Some(held.clone())),
+        &["resync"],
+    );
+    wait_until("a to assign", || !held.assigned.lock().is_empty()).await;
+    // While the leader assigns, a second member's join starts a new rebalance: the leader's
+    // SyncGroup is answered REBALANCE_IN_PROGRESS.
+    let b = Member::start(
+        &broker,
+        options("resync", greedy(), Some(held.clone())),
+        &["resync"],
+    );
+    let admin = Admin::new(cluster(&broker), RETRY);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let state = || async {
+        admin
+            .describe_groups(vec!["resync".to_string()])
+            .await
+            .unwrap()[0]
+            .state
+            .clone()
+    };
+    while state().await != "PreparingRebalance" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for the rebalance"
+        );
+    }
+    open.send(()).unwrap();
+    wait_until("both in one generation", || {
+        matches!((a.joins().last(), b.joins().last()), (Some(x), Some(y)) if x.generation_id == y.generation_id)
+    })
+    .await;
+    assert!(a.failure.lock().is_none() && b.failure.lock().is_none());
+    wait_until("every message", || {
+        a.values()
+            .union(&b.values())
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            == values(0..4)
+    })
+    .await;
     a.consumer.stop().await;
     b.consumer.stop().await;
 }

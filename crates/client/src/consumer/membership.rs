@@ -211,16 +211,26 @@ impl Coordinator {
             })
             .await?;
         if let Some(error) = Error::from_code(synced.error_code, None) {
-            if matches!(
-                error,
+            return Err(match error {
                 Error::Protocol {
                     error: ResponseError::UnknownMemberId,
                     ..
+                } => {
+                    self.reset_member_id();
+                    error
                 }
-            ) {
-                self.reset_member_id();
-            }
-            return Err(error);
+                // The librdkafka mock ends a sync as soon as the leader's assignments arrive and
+                // answers a follower's later SyncGroup with INVALID_REQUEST: the follower missed
+                // the generation, as in a rebalance, and joins again (librdkafka does the same).
+                Error::Protocol {
+                    error: ResponseError::InvalidRequest,
+                    ..
+                } => Error::Protocol {
+                    error: ResponseError::RebalanceInProgress,
+                    message: Some("the group completed its sync without this member".into()),
+                },
+                other => other,
+            });
         }
         let (assignment, assigned_topics) = assignors::decode_assignment(&synced.assignment)?;
         Ok(Generation {
@@ -471,6 +481,22 @@ impl Coordinator {
             None => Ok(group),
         }
     }
+}
+
+/// Whether a failed join is tried again: besides the retriable errors, kafkajs retries a join
+/// that met a rebalance under way, a generation that moved on or a member the coordinator
+/// forgot.
+pub fn join_retriable(error: &Error) -> bool {
+    error.is_retriable()
+        || matches!(
+            error,
+            Error::Protocol {
+                error: ResponseError::RebalanceInProgress
+                    | ResponseError::IllegalGeneration
+                    | ResponseError::UnknownMemberId,
+                ..
+            }
+        )
 }
 
 /// The SyncGroup response in `body`. The librdkafka mock answers a SyncGroup that a rebalance cut

@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use crate::cluster::Cluster;
 use crate::connection::ConnectionOptions;
 use crate::error::{Error, Result};
-use crate::retry::{retry, RetryError, RetryOptions};
+use crate::retry::{retry, retry_if, RetryError, RetryOptions};
 pub use assignors::{
     AssignmentRequest, Assignor, AssignorKind, CustomAssignors, CustomAssignorsHandle,
     EncodedAssignment, GroupMember,
@@ -582,7 +582,7 @@ impl Inner {
         // kafkajs gives up on a throwing custom assigner at a member's first join, and retries
         // it when the member rejoins.
         let rejoining = self.state.lock().generation.is_some();
-        let mut generation = retry(self.options.retry, |_| async {
+        let mut generation = retry_if(self.options.retry, membership::join_retriable, |_| async {
             self.state.lock().rejoin = false;
             let topics = self.subscription.lock().topics.clone();
             self.coordinator
