@@ -205,6 +205,28 @@ fn values(range: std::ops::Range<usize>) -> BTreeSet<String> {
     range.map(|i| i.to_string()).collect()
 }
 
+/// Waits until both members joined one generation; their generations.
+async fn one_generation(a: &Member, b: &Member) -> (Generation, Generation) {
+    wait_until("both in one generation", || {
+        matches!((a.joins().last(), b.joins().last()), (Some(x), Some(y)) if x.generation_id == y.generation_id)
+    })
+    .await;
+    (a.joins().pop().unwrap(), b.joins().pop().unwrap())
+}
+
+/// Waits until the two members together consumed the messages valued `range`.
+async fn consumed_together(a: &Member, b: &Member, range: std::ops::Range<usize>) {
+    let expected = values(range);
+    wait_until("every message", || {
+        a.values()
+            .union(&b.values())
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            == expected
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_consumes_every_message_commits_and_the_next_run_resumes_there() {
     let broker = broker(3).await;
@@ -228,28 +250,13 @@ async fn members_split_the_partitions_and_the_last_one_takes_them_all() {
     let a = Member::start(&broker, options("split", round_robin(), None), &["shared"]);
     wait_until("a to join", || !a.joins().is_empty()).await;
     let b = Member::start(&broker, options("split", round_robin(), None), &["shared"]);
-    wait_until("both in one generation", || {
-        let (ga, gb) = (a.joins().last().cloned(), b.joins().last().cloned());
-        matches!((ga, gb), (Some(x), Some(y)) if x.generation_id == y.generation_id)
-    })
-    .await;
-    let (ga, gb) = (
-        a.joins().last().cloned().unwrap(),
-        b.joins().last().cloned().unwrap(),
-    );
+    let (ga, gb) = one_generation(&a, &b).await;
     let mut all: Vec<i32> = ga.assignment["shared"].clone();
     all.extend(&gb.assignment["shared"]);
     all.sort();
     assert_eq!(all, vec![0, 1, 2, 3]);
     assert_eq!(ga.assignment["shared"].len(), 2);
-    wait_until("every message", || {
-        a.values()
-            .union(&b.values())
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            == values(0..8)
-    })
-    .await;
+    consumed_together(&a, &b, 0..8).await;
 
     b.consumer.stop().await;
     wait_until("a to take every partition", || {
@@ -364,14 +371,7 @@ async fn a_custom_assignor_names_the_protocol_and_assigns_for_the_group() {
         options("custom", preferred, Some(greedy.clone())),
         &["custom"],
     );
-    wait_until("both in one generation", || {
-        matches!((a.joins().last(), b.joins().last()), (Some(x), Some(y)) if x.generation_id == y.generation_id)
-    })
-    .await;
-    let (ga, gb) = (
-        a.joins().last().cloned().unwrap(),
-        b.joins().last().cloned().unwrap(),
-    );
+    let (ga, gb) = one_generation(&a, &b).await;
     assert_eq!(ga.protocol, "Greedy");
     let (first, second) = if ga.member_id < gb.member_id {
         (&ga, &gb)
@@ -380,14 +380,7 @@ async fn a_custom_assignor_names_the_protocol_and_assigns_for_the_group() {
     };
     assert_eq!(first.assignment["custom"], vec![0, 1, 2]);
     assert!(second.assignment.is_empty());
-    wait_until("every message", || {
-        a.values()
-            .union(&b.values())
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            == values(0..9)
-    })
-    .await;
+    consumed_together(&a, &b, 0..9).await;
 
     assert!(greedy
         .protocols_asked
@@ -457,19 +450,9 @@ async fn a_leader_whose_sync_meets_a_new_rebalance_joins_again() {
         );
     }
     open.send(()).unwrap();
-    wait_until("both in one generation", || {
-        matches!((a.joins().last(), b.joins().last()), (Some(x), Some(y)) if x.generation_id == y.generation_id)
-    })
-    .await;
+    one_generation(&a, &b).await;
     assert!(a.failure.lock().is_none() && b.failure.lock().is_none());
-    wait_until("every message", || {
-        a.values()
-            .union(&b.values())
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            == values(0..4)
-    })
-    .await;
+    consumed_together(&a, &b, 0..4).await;
     a.consumer.stop().await;
     b.consumer.stop().await;
 }
