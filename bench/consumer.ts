@@ -53,7 +53,7 @@ function kafkajsLike(make: typeof Kafka | typeof KafkaJS, bootstrap: string): Re
     await consumer.connect()
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
     collectGarbage()
-    const counter = new Counter(total)
+      const counter = new Counter(total)
     await consumer.run(run(counter))
     const rate = await counter.done
     await consumer.disconnect()
@@ -98,7 +98,7 @@ async function platformatic(bootstrap: string): Promise<Reader> {
       const client = consumer(groupId)
       collectGarbage()
       const stream = await client.consume({ topics: [topic], mode: 'earliest', autocommit: true })
-    const counter = new Counter(total)
+      const counter = new Counter(total)
       stream.on('data', () => counter.add(1))
       const rate = await counter.done
       await stream.close()
