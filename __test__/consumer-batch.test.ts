@@ -63,3 +63,18 @@ test('eachBatch messages match kafkajs field for field', async () => {
   expect(BigInt(seen[2].timestamp)).toBeGreaterThan(2n ** 53n)
   expect(seen[1].headers).toEqual({ 'ключ-☃': Buffer.from('значение'), empty: Buffer.alloc(0) })
 })
+
+test('timestamps before the epoch, read as numbers, match kafkajs', async () => {
+  // No timestamp here is beyond what a number holds exactly, so none is passed on as text.
+  const topic = uniqueName('batch-numbers')
+  const producer = kafkajs(broker.brokers).producer()
+  await producer.connect()
+  await producer.send({ topic, messages: [{ value: 'before the epoch', timestamp: '-1' }, { value: 'long before', timestamp: '-4294967297' }] })
+  await producer.send({ topic, messages: [{ value: 'now' }] })
+  await producer.disconnect()
+
+  const reference = await readAll(kafkajs(broker.brokers), topic, 3)
+  const seen = await readAll(new Kafka({ brokers: broker.brokers, logLevel: 0 }), topic, 3)
+  expect(seen).toEqual(reference)
+  expect(seen.slice(0, 2).map((m) => m.timestamp)).toEqual(['-1', '-4294967297'])
+})

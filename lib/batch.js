@@ -1,15 +1,24 @@
 // kafkajs's Batch and its messages, built from a native batch: one buffer with the fetched record
-// bytes, and a table of numbers per message locating its key, value and headers in it
-// (src/consumer_batch.rs). Keys, values and header values are views on that one buffer, as
-// kafkajs's are views on the fetch response. eachMessage builds each message just before its
-// handler runs; eachBatch gets them all in a kafkajs Batch.
+// bytes, and tables of 32-bit words per message and per header locating their keys, values and
+// headers in it, read in place (src/consumer_batch.rs). Keys, values and header values are views
+// on that one buffer, as kafkajs's are views on the fetch response. eachMessage builds each
+// message just before its handler runs; eachBatch gets them all in a kafkajs Batch.
 'use strict'
 
 // The global Buffer is a lazy getter in Node; the module's binding is a plain load.
 const { Buffer } = require('node:buffer')
 
-const MESSAGE_FIELDS = 10
-const HEADER_FIELDS = 4
+// Words per message entry: offset (low, high), timestamp (low, high), key start and length,
+// value start and length (length -1: null), first header, header count, context, attributes.
+const MESSAGE_WORDS = 12
+// Words per header entry: key start and length, value start and length.
+const HEADER_WORDS = 4
+
+/** A table of 32-bit words over a native buffer. */
+const wordsOf = (buffer) => new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2)
+
+/** The 64-bit integer in words `at` (low) and `at + 1` (high), exact below 2^53. */
+const int64 = (words, at) => words[at + 1] * 4294967296 + (words[at] >>> 0)
 
 /** The last offset of a batch: its last message's, or the one before the high watermark. */
 const lastOffsetOf = (highWatermark, last) => last ?? (BigInt(highWatermark) - 1n).toString()
@@ -44,7 +53,7 @@ class Batch {
 function readHeaders (data, table, first, count) {
   const headers = {}
   for (let h = first; h < first + count; h++) {
-    const at = h * HEADER_FIELDS
+    const at = h * HEADER_WORDS
     const nameStart = table[at]
     const name = data.toString('utf8', nameStart, nameStart + table[at + 1])
     const valueLength = table[at + 3]
@@ -62,12 +71,12 @@ class Fetched {
     this.partition = native.partition
     this.highWatermark = native.highWatermark
     this.nextOffset = native.nextOffset
-    this.length = native.messages.length / MESSAGE_FIELDS
+    this.table = wordsOf(native.messages)
+    this.length = this.table.length / MESSAGE_WORDS
     this.data = native.data
     this.buffer = native.data.buffer
     this.base = native.data.byteOffset
-    this.table = native.messages
-    this.headers = native.headers
+    this.headers = wordsOf(native.headers)
     this.contexts = native.contexts
     this.exact = native.exact ?? null
     this.timestamp = NaN
@@ -78,12 +87,12 @@ class Fetched {
 
   /** Message `i`'s offset, as kafkajs gives it (a string). */
   offset (i) {
-    return this.exact === null ? `${this.table[i * MESSAGE_FIELDS]}` : this.exact[2 * i]
+    return this.exact === null ? `${int64(this.table, i * MESSAGE_WORDS)}` : this.exact[2 * i]
   }
 
   /** The offset after message `i`, which is committed once it is handled. */
   after (i) {
-    return this.exact === null ? `${this.table[i * MESSAGE_FIELDS] + 1}` : (BigInt(this.exact[2 * i]) + 1n).toString()
+    return this.exact === null ? `${int64(this.table, i * MESSAGE_WORDS) + 1}` : (BigInt(this.exact[2 * i]) + 1n).toString()
   }
 
   firstOffset () { return this.isEmpty() ? null : this.offset(0) }
@@ -97,13 +106,14 @@ class Fetched {
   /** Message `i` as kafkajs gives it to a handler. */
   message (i) {
     const { table, buffer, base, exact } = this
-    const at = i * MESSAGE_FIELDS
+    const at = i * MESSAGE_WORDS
     let timestamp
     if (exact === null) {
       // Messages of one producer batch mostly share a timestamp: its text is made once.
-      if (table[at + 1] !== this.timestamp) {
-        this.timestamp = table[at + 1]
-        this.timestampText = `${this.timestamp}`
+      const time = int64(table, at + 2)
+      if (time !== this.timestamp) {
+        this.timestamp = time
+        this.timestampText = `${time}`
       }
       timestamp = this.timestampText
     } else {
@@ -112,10 +122,10 @@ class Fetched {
     const keyLength = table[at + 5]
     const valueLength = table[at + 7]
     const headerCount = table[at + 9]
-    const batchContext = this.contexts[table[at + 3]]
+    const batchContext = this.contexts[table[at + 10]]
     return {
       magicByte: batchContext.magicByte,
-      attributes: table[at + 2],
+      attributes: table[at + 11],
       timestamp,
       offset: this.offset(i),
       key: keyLength < 0 ? null : Buffer.from(buffer, base + table[at + 4], keyLength),

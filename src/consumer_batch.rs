@@ -1,21 +1,19 @@
-//! A fetched batch as JavaScript receives it: the fetched record bytes in one buffer (handed over
-//! as decoded, not copied) and the per-message fields in one number table locating each key,
-//! value and header in it, so a batch of thousands of messages crosses into JavaScript as a
-//! handful of values (lib/batch.js builds kafkajs's messages from them).
+//! A fetched batch as JavaScript receives it: the fetched record bytes in one buffer, and the
+//! per-message entries and per-header entries as two more, each handed over as decoded, not
+//! copied or converted. The entries are 32-bit words locating each key, value and header in the
+//! bytes (`Entry` and `HeaderEntry` in the client's records module), so a batch of thousands of
+//! messages crosses into JavaScript as a handful of values and its table is read in place
+//! (lib/batch.js builds kafkajs's messages from them).
 
-use ferrokafka_client::consumer::records::Span;
+use bytemuck::Pod;
+use bytes::Bytes;
 use ferrokafka_client::consumer::{Batch, BatchContext, Records};
-use napi::bindgen_prelude::*;
-
-use crate::shared_bytes::SharedBytes;
 use napi_derive::napi;
 
-/// Numbers per message in [`JsBatch::messages`]: offset, timestamp, attributes, context index,
-/// key start and length, value start and length (length -1: null), first header index and
-/// header count.
-pub const MESSAGE_FIELDS: usize = 10;
-/// Numbers per header in [`JsBatch::headers`]: key start and length, value start and length.
-pub const HEADER_FIELDS: usize = 4;
+use crate::shared_bytes::SharedBytes;
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("lib/batch.js reads a 64-bit entry field as its low 32-bit word, then its high one");
 
 /// Largest integer a JavaScript number holds exactly.
 const MAX_EXACT: i64 = (1 << 53) - 1;
@@ -46,14 +44,14 @@ pub struct JsBatch {
     pub fetched_offset: String,
     pub next_offset: String,
     pub contexts: Vec<JsBatchContext>,
-    /// The fetched bytes the table's keys, values and headers lie in.
+    /// The fetched bytes the entries' keys, values and headers lie in.
     pub data: SharedBytes,
-    /// [`MESSAGE_FIELDS`] numbers per message.
-    pub messages: Float64Array,
-    /// [`HEADER_FIELDS`] numbers per header.
-    pub headers: Float64Array,
+    /// The messages' entries, twelve 32-bit words each.
+    pub messages: SharedBytes,
+    /// The headers' entries, four 32-bit words each.
+    pub headers: SharedBytes,
     /// Offset and timestamp of each message as strings, only when one of them lies beyond what a
-    /// number holds exactly (then the table's numbers for them are not used).
+    /// number holds exactly (then the entries' words for them are not used).
     pub exact: Option<Vec<String>>,
 }
 
@@ -74,12 +72,17 @@ fn context_to_js(c: BatchContext) -> JsBatchContext {
     }
 }
 
-/// A span's start and length in the table (length -1: null).
-fn span(span: Option<Span>) -> [f64; 2] {
-    match span {
-        Some(s) => [s.start.into(), s.len.into()],
-        None => [0.0, -1.0],
+/// A table of entries as bytes, owning its vector.
+struct Table<T>(Vec<T>);
+
+impl<T: Pod> AsRef<[u8]> for Table<T> {
+    fn as_ref(&self) -> &[u8] {
+        bytemuck::cast_slice(&self.0)
     }
+}
+
+fn table<T: Pod + Send>(entries: Vec<T>) -> SharedBytes {
+    SharedBytes(Bytes::from_owner(Table(entries)))
 }
 
 fn is_exact(n: i64) -> bool {
@@ -91,30 +94,8 @@ pub fn batch_to_js(batch: Batch) -> JsBatch {
     let Records {
         data,
         entries,
-        headers: header_entries,
+        headers,
     } = batch.records;
-    let mut messages = Vec::with_capacity(entries.len() * MESSAGE_FIELDS);
-    for e in &entries {
-        let [key_start, key_len] = span(e.key);
-        let [value_start, value_len] = span(e.value);
-        messages.extend_from_slice(&[
-            e.offset as f64,
-            e.timestamp as f64,
-            e.attributes.into(),
-            e.context.into(),
-            key_start,
-            key_len,
-            value_start,
-            value_len,
-            e.first_header.into(),
-            e.header_count.into(),
-        ]);
-    }
-    let mut headers = Vec::with_capacity(header_entries.len() * HEADER_FIELDS);
-    for h in &header_entries {
-        headers.extend_from_slice(&[h.key.start.into(), h.key.len.into()]);
-        headers.extend_from_slice(&span(h.value));
-    }
     let exact = entries
         .iter()
         .any(|e| !is_exact(e.offset) || !is_exact(e.timestamp))
@@ -132,8 +113,8 @@ pub fn batch_to_js(batch: Batch) -> JsBatch {
         next_offset: batch.next_offset.to_string(),
         contexts: batch.contexts.into_iter().map(context_to_js).collect(),
         data: SharedBytes(data),
-        messages: Float64Array::new(messages),
-        headers: Float64Array::new(headers),
+        messages: table(entries),
+        headers: table(headers),
         exact,
     }
 }

@@ -11,6 +11,7 @@
 
 use std::ops::Range;
 
+use bytemuck::{Pod, Zeroable};
 use bytes::Bytes;
 use ferrokafka_wire::decompress::decompress;
 use ferrokafka_wire::record_batch::BatchHeader;
@@ -39,39 +40,80 @@ pub struct BatchContext {
     pub magic: i8,
 }
 
-/// Where some bytes lie in [`Records::data`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where some bytes lie in [`Records::data`]; in a field that may be null, a length of
+/// [`Span::NULL_LEN`] marks null.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
 pub struct Span {
     pub start: u32,
     pub len: u32,
 }
 
 impl Span {
+    /// The length of a null field (-1 as a signed 32-bit word).
+    pub const NULL_LEN: u32 = u32::MAX;
+    const NULL: Span = Span {
+        start: 0,
+        len: Span::NULL_LEN,
+    };
+
     fn range(self) -> Range<usize> {
         self.start as usize..self.start as usize + self.len as usize
     }
+
+    fn nullable(span: Option<Span>) -> Span {
+        span.unwrap_or(Span::NULL)
+    }
+
+    fn non_null(self) -> Option<Span> {
+        (self.len != Span::NULL_LEN).then_some(self)
+    }
 }
 
-/// One record's fields, its bytes located in [`Records::data`] (`None`: null).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One record's fields, its bytes located in [`Records::data`]. Made of 32-bit words with no
+/// padding (`#[repr(C)]`, [`Pod`]), so a batch's entries can be handed on as one block of
+/// memory: the words are offset (low, high), timestamp (low, high), key start and length, value
+/// start and length, first header, header count, context and attributes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
 pub struct Entry {
     pub offset: i64,
     pub timestamp: i64,
-    pub key: Option<Span>,
-    pub value: Option<Span>,
+    key: Span,
+    value: Span,
     /// The record's headers: `header_count` entries of [`Records::headers`] from `first_header`.
     pub first_header: u32,
     pub header_count: u32,
     /// Index into the batch's contexts.
     pub context: u32,
-    pub attributes: i8,
+    pub attributes: i32,
 }
 
-/// One header's key and value in [`Records::data`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl Entry {
+    /// The key's bytes (`None`: null).
+    pub fn key(&self) -> Option<Span> {
+        self.key.non_null()
+    }
+
+    /// The value's bytes (`None`: null).
+    pub fn value(&self) -> Option<Span> {
+        self.value.non_null()
+    }
+}
+
+/// One header's key and value in [`Records::data`]: four 32-bit words, as [`Entry`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
 pub struct HeaderEntry {
     pub key: Span,
-    pub value: Option<Span>,
+    value: Span,
+}
+
+impl HeaderEntry {
+    /// The value's bytes (`None`: null).
+    pub fn value(&self) -> Option<Span> {
+        self.value.non_null()
+    }
 }
 
 /// A partition's fetched records, packed.
@@ -122,12 +164,12 @@ impl Records {
         Record {
             offset: entry.offset,
             timestamp: entry.timestamp,
-            attributes: entry.attributes,
-            key: self.bytes(entry.key),
-            value: self.bytes(entry.value),
+            attributes: entry.attributes as i8,
+            key: self.bytes(entry.key()),
+            value: self.bytes(entry.value()),
             headers: self.headers[first..first + entry.header_count as usize]
                 .iter()
-                .map(|h| (&self.data[h.key.range()], self.bytes(h.value)))
+                .map(|h| (&self.data[h.key.range()], self.bytes(h.value())))
                 .collect(),
             context: entry.context as usize,
         }
@@ -331,11 +373,11 @@ fn read_record(
     if end > cursor.data.len() || length < 1 {
         return None;
     }
-    let attributes = cursor.byte()? as i8;
+    let attributes = i32::from(cursor.byte()? as i8);
     let timestamp_delta = cursor.varlong()?;
     let offset_delta = cursor.varint()?;
-    let key = cursor.bytes(end)?;
-    let value = cursor.bytes(end)?;
+    let key = Span::nullable(cursor.bytes(end)?);
+    let value = Span::nullable(cursor.bytes(end)?);
     let count = cursor.varint()?;
     let first_header = headers.len() as u32;
     for _ in 0..count.max(0) {
@@ -344,7 +386,7 @@ fn read_record(
             len: 0,
         };
         let key = cursor.bytes(end)?.unwrap_or(empty);
-        let value = cursor.bytes(end)?;
+        let value = Span::nullable(cursor.bytes(end)?);
         headers.push(HeaderEntry { key, value });
     }
     if cursor.at > end {
