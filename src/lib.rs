@@ -17,6 +17,7 @@ mod network_events;
 mod packed;
 mod producer;
 mod retry_settings;
+mod runtime;
 mod shared_bytes;
 
 /// Requests declaring huge collections must not abort Node: see `LazyLargeAllocator`.
