@@ -78,6 +78,8 @@ function createConsumer ({
   let handle = null
   let running = false
   let workers = []
+  /** The batches the workers are handling now. */
+  const inHand = new Set()
   let generation = null
   let restartTimer = null
   /** Whether the running consumer commits on its own (kafkajs then commits seeks at once). */
@@ -502,8 +504,10 @@ function createConsumer ({
         if (!poll.batch) continue
         const fetched = new Fetched(poll.batch)
         sought.delete(key(fetched.topic, fetched.partition))
+        const handling = processBatch(fetched)
+        inHand.add(handling)
         try {
-          await processBatch(fetched)
+          await handling
         } catch (e) {
           failures++
           if (failures > retry.retries) {
@@ -511,6 +515,8 @@ function createConsumer ({
           }
           const wait = Math.min(retry.maxRetryTime, retry.initialRetryTime * retry.multiplier ** (failures - 1))
           await new Promise((resolve) => setTimeout(resolve, wait))
+        } finally {
+          inHand.delete(handling)
         }
       }
     }
@@ -536,6 +542,9 @@ function createConsumer ({
     restartTimer = null
     if (!running) return
     running = false
+    // As in kafkajs, a batch being handled is finished first, its commit started included, so
+    // that commit (and its COMMIT_OFFSETS) is the batch's own rather than the native stop's.
+    await Promise.allSettled(inHand)
     await handle?.stop()
     await Promise.all(workers)
     workers = []
