@@ -26,6 +26,30 @@ const lastOffsetOf = (highWatermark, last) => last ?? (BigInt(highWatermark) - 1
 /** How far `offset` lies behind the last offset of the partition. */
 const lagOf = (highWatermark, offset) => (BigInt(highWatermark) - 1n - BigInt(offset)).toString()
 
+/** kafkajs's `batchContext` of each record batch, from the native batch's two context tables. */
+function contextsOf (numbers, texts) {
+  const contexts = new Array(numbers.length >> 3)
+  for (let c = 0; c < contexts.length; c++) {
+    const n = c * 8
+    const t = c * 4
+    contexts[c] = {
+      firstOffset: texts[t],
+      firstTimestamp: texts[t + 1],
+      partitionLeaderEpoch: numbers[n],
+      inTransaction: numbers[n + 1] === 1,
+      isControlBatch: numbers[n + 2] === 1,
+      lastOffsetDelta: numbers[n + 3],
+      producerId: texts[t + 2],
+      producerEpoch: numbers[n + 4],
+      firstSequence: numbers[n + 5],
+      maxTimestamp: texts[t + 3],
+      timestampType: numbers[n + 6],
+      magicByte: numbers[n + 7]
+    }
+  }
+  return contexts
+}
+
 /** kafkajs's Batch: the messages of one partition from one fetch. */
 class Batch {
   constructor (topic, partition, highWatermark, messages, nextOffset) {
@@ -77,7 +101,7 @@ class Fetched {
     this.buffer = native.data.buffer
     this.base = native.data.byteOffset
     this.headers = wordsOf(native.headers)
-    this.contexts = native.contexts
+    this.contexts = contextsOf(native.contextNumbers, native.contextTexts)
     this.exact = native.exact ?? null
     this.timestamp = NaN
     this.timestampText = ''

@@ -8,6 +8,7 @@
 use bytemuck::Pod;
 use bytes::Bytes;
 use ferrokafka_client::consumer::{Batch, BatchContext, Records};
+use napi::bindgen_prelude::Int32Array;
 use napi_derive::napi;
 
 use crate::shared_bytes::SharedBytes;
@@ -18,23 +19,6 @@ compile_error!("lib/batch.js reads a 64-bit entry field as its low 32-bit word, 
 /// Largest integer a JavaScript number holds exactly.
 const MAX_EXACT: i64 = (1 << 53) - 1;
 
-/// kafkajs's `batchContext`.
-#[napi(object)]
-pub struct JsBatchContext {
-    pub first_offset: String,
-    pub first_timestamp: String,
-    pub partition_leader_epoch: i32,
-    pub in_transaction: bool,
-    pub is_control_batch: bool,
-    pub last_offset_delta: i32,
-    pub producer_id: String,
-    pub producer_epoch: i32,
-    pub first_sequence: i32,
-    pub max_timestamp: String,
-    pub timestamp_type: i32,
-    pub magic_byte: i32,
-}
-
 /// A fetched batch, packed.
 #[napi(object, object_from_js = false)]
 pub struct JsBatch {
@@ -43,7 +27,12 @@ pub struct JsBatch {
     pub high_watermark: String,
     pub fetched_offset: String,
     pub next_offset: String,
-    pub contexts: Vec<JsBatchContext>,
+    /// kafkajs's `batchContext` of each record batch: its partition leader epoch, in
+    /// transaction, is control batch, last offset delta, producer epoch, first sequence,
+    /// timestamp type and magic byte.
+    pub context_numbers: Int32Array,
+    /// Its first offset, first timestamp, producer id and max timestamp, four strings each.
+    pub context_texts: Vec<String>,
     /// The fetched bytes the entries' keys, values and headers lie in.
     pub data: SharedBytes,
     /// The messages' entries, twelve 32-bit words each.
@@ -55,21 +44,29 @@ pub struct JsBatch {
     pub exact: Option<Vec<String>>,
 }
 
-fn context_to_js(c: BatchContext) -> JsBatchContext {
-    JsBatchContext {
-        first_offset: c.first_offset.to_string(),
-        first_timestamp: c.first_timestamp.to_string(),
-        partition_leader_epoch: c.partition_leader_epoch,
-        in_transaction: c.in_transaction,
-        is_control_batch: c.is_control_batch,
-        last_offset_delta: c.last_offset_delta,
-        producer_id: c.producer_id.to_string(),
-        producer_epoch: c.producer_epoch.into(),
-        first_sequence: c.first_sequence,
-        max_timestamp: c.max_timestamp.to_string(),
-        timestamp_type: c.timestamp_type.into(),
-        magic_byte: c.magic.into(),
+/// The record batches' contexts, as the two tables of [`JsBatch`].
+fn contexts_to_js(contexts: Vec<BatchContext>) -> (Int32Array, Vec<String>) {
+    let mut numbers = Vec::with_capacity(contexts.len() * 8);
+    let mut texts = Vec::with_capacity(contexts.len() * 4);
+    for c in contexts {
+        numbers.extend_from_slice(&[
+            c.partition_leader_epoch,
+            c.in_transaction.into(),
+            c.is_control_batch.into(),
+            c.last_offset_delta,
+            c.producer_epoch.into(),
+            c.first_sequence,
+            c.timestamp_type.into(),
+            c.magic.into(),
+        ]);
+        texts.extend([
+            c.first_offset.to_string(),
+            c.first_timestamp.to_string(),
+            c.producer_id.to_string(),
+            c.max_timestamp.to_string(),
+        ]);
     }
+    (Int32Array::new(numbers), texts)
 }
 
 /// A table of entries as bytes, owning its vector.
@@ -95,23 +92,23 @@ pub fn batch_to_js(batch: Batch) -> JsBatch {
         data,
         entries,
         headers,
+        bounds: (least, greatest),
     } = batch.records;
-    let exact = entries
-        .iter()
-        .any(|e| !is_exact(e.offset) || !is_exact(e.timestamp))
-        .then(|| {
-            entries
-                .iter()
-                .flat_map(|e| [e.offset.to_string(), e.timestamp.to_string()])
-                .collect()
-        });
+    let (context_numbers, context_texts) = contexts_to_js(batch.contexts);
+    let exact = (!is_exact(least) || !is_exact(greatest)).then(|| {
+        entries
+            .iter()
+            .flat_map(|e| [e.offset.to_string(), e.timestamp.to_string()])
+            .collect()
+    });
     JsBatch {
         topic: batch.topic,
         partition: batch.partition,
         high_watermark: batch.high_watermark.to_string(),
         fetched_offset: batch.fetched_offset.to_string(),
         next_offset: batch.next_offset.to_string(),
-        contexts: batch.contexts.into_iter().map(context_to_js).collect(),
+        context_numbers,
+        context_texts,
         data: SharedBytes(data),
         messages: table(entries),
         headers: table(headers),

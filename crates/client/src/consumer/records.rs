@@ -125,6 +125,9 @@ pub struct Records {
     pub entries: Vec<Entry>,
     /// The headers of every record, in record order (keys may repeat).
     pub headers: Vec<HeaderEntry>,
+    /// The smallest and the largest of every entry's offset and timestamp (`(0, 0)` when there
+    /// are none), so a reader can tell at once whether all of them fit a narrower number.
+    pub bounds: (i64, i64),
 }
 
 /// One record, as kafkajs's `message`, borrowed from its [`Records`].
@@ -282,6 +285,7 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
                 entry.timestamp = header.max_timestamp;
             }
             if entry.offset >= from {
+                widen(&mut out.bounds, out.entries.is_empty(), &entry);
                 out.entries.push(entry);
             } else {
                 out.headers.truncate(entry.first_header as usize);
@@ -290,6 +294,20 @@ pub fn decode(records: &Bytes, from: i64, aborted: &[Aborted]) -> Result<Decoded
     }
     decoded.records.data = owned.map_or_else(|| records.clone(), Bytes::from);
     Ok(decoded)
+}
+
+/// Widens `bounds` to take in `entry`'s offset and timestamp (`first`: they are the first).
+#[inline(always)]
+fn widen(bounds: &mut (i64, i64), first: bool, entry: &Entry) {
+    let (low, high) = (
+        entry.offset.min(entry.timestamp),
+        entry.offset.max(entry.timestamp),
+    );
+    *bounds = if first {
+        (low, high)
+    } else {
+        (bounds.0.min(low), bounds.1.max(high))
+    };
 }
 
 /// Appends `bytes` to `data`, returning where they start.
@@ -456,6 +474,7 @@ mod tests {
             );
             assert_eq!(records[0].timestamp, 1000);
             assert_eq!(records[1].offset, 1);
+            assert_eq!(decoded.records.bounds, (0, 1001));
             assert_eq!(records[1].key, None);
             assert_eq!(records[1].value, None);
             assert!(records[1].headers.is_empty());
