@@ -6,6 +6,7 @@
 //! their [`producer_state`], the classic group coordinator in [`group`] and the transaction
 //! coordinator in [`txn`].
 
+mod append_arena;
 pub mod broker_config;
 pub mod config;
 mod connection;

@@ -13,6 +13,7 @@ use ferrokafka_wire::record_batch::{patch_offset_and_epoch, set_log_append_time,
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::records::{Compression, Record, RecordBatchDecoder};
 
+use crate::append_arena;
 use crate::control_batch;
 use crate::producer_state::{AbortedTxn, DataBatch, Marker, ProducerStates, NO_PRODUCER_ID};
 use crate::state::LEADER_EPOCH;
@@ -387,7 +388,7 @@ impl PartitionLog {
             return Ok(first);
         }
         for (header, data) in batches {
-            let mut patched = BytesMut::from(&data[..]);
+            let mut patched = append_arena::copy(data);
             patch_offset_and_epoch(&mut patched, self.next_offset, leader_epoch);
             if let Some(now) = log_append_time {
                 set_log_append_time(&mut patched, now);
