@@ -13,6 +13,9 @@ const { Buffer } = require('node:buffer')
 const MESSAGE_WORDS = 12
 // Words per header entry: key start and length, value start and length.
 const HEADER_WORDS = 4
+// Numbers and strings per record batch context (src/consumer_batch.rs, contexts_to_js).
+const CONTEXT_NUMBERS = 8
+const CONTEXT_TEXTS = 4
 
 /** A table of 32-bit words over a native buffer. */
 const wordsOf = (buffer) => new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2)
@@ -28,10 +31,10 @@ const lagOf = (highWatermark, offset) => (BigInt(highWatermark) - 1n - BigInt(of
 
 /** kafkajs's `batchContext` of each record batch, from the native batch's two context tables. */
 function contextsOf (numbers, texts) {
-  const contexts = new Array(numbers.length >> 3)
+  const contexts = new Array(numbers.length / CONTEXT_NUMBERS)
   for (let c = 0; c < contexts.length; c++) {
-    const n = c * 8
-    const t = c * 4
+    const n = c * CONTEXT_NUMBERS
+    const t = c * CONTEXT_TEXTS
     contexts[c] = {
       firstOffset: texts[t],
       firstTimestamp: texts[t + 1],

@@ -22,14 +22,12 @@ struct Chunks {
     current: BytesMut,
     /// The next chunk, touched ahead of time, once the background thread has made it.
     next: Option<BytesMut>,
-    /// The background thread has been asked for a chunk.
-    wanted: bool,
 }
 
 struct Arena {
     chunks: Mutex<Chunks>,
-    /// Wakes the background thread when a chunk is wanted.
-    want: Condvar,
+    /// Wakes the background thread when the next chunk was taken.
+    taken: Condvar,
 }
 
 static ARENA: LazyLock<Arena> = LazyLock::new(|| {
@@ -41,7 +39,7 @@ static ARENA: LazyLock<Arena> = LazyLock::new(|| {
     }
     Arena {
         chunks: Mutex::new(Chunks::default()),
-        want: Condvar::new(),
+        taken: Condvar::new(),
     }
 });
 
@@ -61,21 +59,18 @@ fn touched_chunk() -> BytesMut {
     chunk
 }
 
-/// The background thread: makes the next chunk whenever one is wanted.
+/// The background thread: keeps a next chunk ready.
 fn make_chunks() {
     loop {
-        let mut chunks = lock();
-        while !chunks.wanted || chunks.next.is_some() {
-            chunks = ARENA
-                .want
-                .wait(chunks)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
-        drop(chunks);
         let chunk = touched_chunk();
         let mut chunks = lock();
         chunks.next = Some(chunk);
-        chunks.wanted = false;
+        while chunks.next.is_some() {
+            chunks = ARENA
+                .taken
+                .wait(chunks)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
     }
 }
 
@@ -88,8 +83,7 @@ pub(crate) fn copy(data: &[u8]) -> BytesMut {
     if chunks.current.capacity() < data.len() {
         let next = chunks.next.take();
         chunks.current = next.unwrap_or_else(|| BytesMut::with_capacity(CHUNK));
-        chunks.wanted = true;
-        ARENA.want.notify_one();
+        ARENA.taken.notify_one();
     }
     chunks.current.extend_from_slice(data);
     chunks.current.split()
