@@ -78,3 +78,26 @@ test('timestamps before the epoch, read as numbers, match kafkajs', async () => 
   expect(seen).toEqual(reference)
   expect(seen.slice(0, 2).map((m) => m.timestamp)).toEqual(['-1', '-4294967297'])
 })
+
+test('offsets across thousands, and the Buffers of keys and values, match kafkajs', async () => {
+  // Offsets are made from a shared text of their thousands, so 999 -> 1000 and 1999 -> 2000 are
+  // where a mistake would show; keys and values must be Buffers as kafkajs's are.
+  const topic = uniqueName('batch-offsets')
+  const producer = kafkajs(broker.brokers).producer()
+  await producer.connect()
+  for (let sent = 0; sent < 2100; sent += 700) {
+    await producer.send({ topic, messages: Array.from({ length: 700 }, (_, i) => ({ key: `k${sent + i}`, value: `v${sent + i}` })) })
+  }
+  await producer.disconnect()
+
+  const reference = await readAll(kafkajs(broker.brokers), topic, 2100)
+  const seen = await readAll(new Kafka({ brokers: broker.brokers, logLevel: 0 }), topic, 2100)
+  expect(seen.map((m) => m.offset)).toEqual(Array.from({ length: 2100 }, (_, i) => String(i)))
+  expect(seen).toStrictEqual(reference)
+  for (const m of [seen[0], seen[1000], seen[2099]]) {
+    expect(Buffer.isBuffer(m.value)).toBe(true)
+    expect(m.value!.constructor).toBe(Buffer)
+    expect(m.key!.toString()).toBe(`k${m.offset}`)
+    expect(m.value!.subarray(1).toString()).toBe(m.offset)
+  }
+})

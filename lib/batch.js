@@ -17,6 +17,17 @@ const HEADER_WORDS = 4
 const CONTEXT_NUMBERS = 8
 const CONTEXT_TEXTS = 4
 
+/**
+ * A Buffer over part of the fetched bytes, as `Buffer.from(arrayBuffer, offset, length)` makes
+ * one, without the checks of its arguments (thousands are made per fetch).
+ */
+class BufferView extends Uint8Array {}
+Object.setPrototypeOf(BufferView.prototype, Buffer.prototype)
+BufferView.prototype.constructor = Buffer
+
+/** The texts of 0 to 999 in three digits: the end of an offset's text. */
+const LAST_DIGITS = Array.from({ length: 1000 }, (_, n) => `${n}`.padStart(3, '0'))
+
 /** A table of 32-bit words over a native buffer. */
 const wordsOf = (buffer) => new Int32Array(buffer.buffer, buffer.byteOffset, buffer.length >> 2)
 
@@ -84,7 +95,7 @@ function readHeaders (data, table, first, count) {
     const nameStart = table[at]
     const name = data.toString('utf8', nameStart, nameStart + table[at + 1])
     const valueLength = table[at + 3]
-    const value = valueLength < 0 ? null : Buffer.from(data.buffer, data.byteOffset + table[at + 2], valueLength)
+    const value = valueLength < 0 ? null : new BufferView(data.buffer, data.byteOffset + table[at + 2], valueLength)
     const previous = headers[name]
     headers[name] = previous === undefined ? value : Array.isArray(previous) ? previous.concat([value]) : [previous, value]
   }
@@ -108,13 +119,24 @@ class Fetched {
     this.exact = native.exact ?? null
     this.timestamp = NaN
     this.timestampText = ''
+    this.thousands = NaN
+    this.thousandsText = ''
   }
 
   isEmpty () { return this.length === 0 }
 
   /** Message `i`'s offset, as kafkajs gives it (a string). */
   offset (i) {
-    return this.exact === null ? `${int64(this.table, i * MESSAGE_WORDS)}` : this.exact[2 * i]
+    if (this.exact !== null) return this.exact[2 * i]
+    const offset = int64(this.table, i * MESSAGE_WORDS)
+    if (offset < 1000) return `${offset}`
+    // Consecutive offsets share all but their last three digits: that text is made once.
+    const thousands = Math.floor(offset / 1000)
+    if (thousands !== this.thousands) {
+      this.thousands = thousands
+      this.thousandsText = `${thousands}`
+    }
+    return this.thousandsText + LAST_DIGITS[offset - thousands * 1000]
   }
 
   /** The offset after message `i`, which is committed once it is handled. */
@@ -155,8 +177,8 @@ class Fetched {
       attributes: table[at + 11],
       timestamp,
       offset: this.offset(i),
-      key: keyLength < 0 ? null : Buffer.from(buffer, base + table[at + 4], keyLength),
-      value: valueLength < 0 ? null : Buffer.from(buffer, base + table[at + 6], valueLength),
+      key: keyLength < 0 ? null : new BufferView(buffer, base + table[at + 4], keyLength),
+      value: valueLength < 0 ? null : new BufferView(buffer, base + table[at + 6], valueLength),
       headers: headerCount === 0 ? {} : readHeaders(this.data, this.headers, table[at + 8], headerCount),
       isControlRecord: false,
       batchContext
