@@ -127,7 +127,11 @@ function createProducer ({
       idempotent: Boolean(idempotent),
       transactionalId: transactionalId ? String(transactionalId) : undefined,
       transactionTimeout: Number(transactionTimeout)
-    }, builtInPartitioner, (packed) => outcomes.settle(unpackOutcomes(packed)), (batch) => emitNetworkEvents(instrumentation, events, batch))
+    }, builtInPartitioner, (packed) => {
+      // A send's REQUEST event reaches listeners before its promise settles, as in kafkajs.
+      emitNetworkEvents(instrumentation, events, candidate.takeNetworkEvents())
+      outcomes.settle(unpackOutcomes(packed))
+    }, (batch) => emitNetworkEvents(instrumentation, events, batch))
     candidate.observeNetwork(networkObserved())
     handle = await connectOrThrow(candidate)
     hasProducerId = false

@@ -59,6 +59,12 @@ impl<T: Send + 'static, P: ToNapiValue + 'static> Deliveries<T, P> {
         Ok(Deliveries { queue, drain })
     }
 
+    /// The results queued so far, taken now on the JS thread (a wake-up already on its way then
+    /// finds fewer, or none).
+    pub fn take(&self) -> Vec<T> {
+        std::mem::take(&mut *self.queue.items.lock())
+    }
+
     /// Queues `item`, waking the JS thread unless a wake-up is already on its way.
     pub fn deliver(&self, item: T) {
         self.queue.items.lock().push(item);

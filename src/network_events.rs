@@ -79,6 +79,11 @@ impl NetworkObserver {
         self.enabled.store(enabled, Ordering::Relaxed);
     }
 
+    /// The events queued for JavaScript so far, taken now.
+    pub fn take(&self) -> Vec<NetworkEvent> {
+        self.events.take()
+    }
+
     /// The handle the client's options take.
     pub fn handle(self: &Arc<Self>) -> ObserverHandle {
         ObserverHandle(self.clone())

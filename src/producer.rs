@@ -344,6 +344,13 @@ impl NativeProducer {
         self.network.set_enabled(enabled);
     }
 
+    /// The network events not yet handed to JavaScript. Taken before finished sends are
+    /// settled, so that a send's REQUEST event comes before its promise settles, as in kafkajs.
+    #[napi]
+    pub fn take_network_events(&self) -> Vec<NetworkEvent> {
+        self.network.take()
+    }
+
     /// Closes every connection.
     #[napi]
     pub fn disconnect(&self) {
