@@ -315,6 +315,38 @@ describe('producer.send', () => {
     expect(await consumeWithKafkajs(topic, 1001)).toHaveLength(1001)
   })
 
+  it('sends the bytes a message had when send() was called, though its Buffer is rewritten in the same tick', async () => {
+    const topic = uniqueName('rewritten')
+    const producer = await connected(ferrokafka().producer())
+    const value = Buffer.alloc(4)
+    const sends = Array.from({ length: 50 }, (_, i) => {
+      value.writeUInt32BE(i)
+      return producer.send({ topic, messages: [{ key: value, value, partition: 0 }] })
+    })
+    value.fill(0xff)
+    await Promise.all(sends)
+    const read = await consumeWithKafkajs(topic, 50)
+    expect(read.map((m) => [m.key!.readUInt32BE(), m.value!.readUInt32BE()])).toEqual(Array.from({ length: 50 }, (_, i) => [i, i]))
+  })
+
+  it('a send refused while it is packed leaves the other sends of its tick intact', async () => {
+    const topic = uniqueName('refused')
+    const producer = await connected(ferrokafka().producer())
+    const first = producer.send({ topic, messages: [{ value: 'first', partition: 0 }] })
+    // The refused send's first topic is packed before its second one's timestamp is refused.
+    const refused = producer.sendBatch({
+      topicMessages: [
+        { topic, messages: [{ value: 'x'.repeat(100_000), partition: 0 }] },
+        { topic: uniqueName('other'), messages: [{ value: 'y', timestamp: 'soon' }] }
+      ]
+    })
+    const last = producer.send({ topic, messages: [{ value: 'last', partition: 0 }] })
+    await expect(refused).rejects.toThrow('Invalid timestamp "soon"')
+    await Promise.all([first, last])
+    const read = await consumeWithKafkajs(topic, 2)
+    expect(read.map((m) => m.value!.toString())).toEqual(['first', 'last'])
+  })
+
   it('keeps the bytes of each large send while the buffers it packs into are reused', async () => {
     const topic = uniqueName('large')
     const producer = await connected(ferrokafka().producer())

@@ -1,10 +1,11 @@
-// Packs a topic's messages into three buffers, so they cross into Rust in one step instead of
-// one property read per field: `data` holds every key, value and header byte; `layout` (int32s)
-// holds per message [key length, value length, partition, header count] and then a [key length,
-// value length] pair per header (length -1 = null, partition NO_PARTITION = let the partitioner
-// choose); `timestamps` (float64s) holds one timestamp per message, NaN = now. Large `data`
-// buffers are reused once Rust has copied them (see `reuse`). Finished sends come back packed
-// too, and unpackOutcomes turns them into kafkajs's RecordMetadata.
+// Packs the messages of the sends started in one tick into three buffers (a Burst), so they
+// cross into Rust in one step instead of one property read per field: `data` holds every key,
+// value and header byte; `layout` (int32s) holds per message [key length, value length,
+// partition, header count] and then a [key length, value length] pair per header (length -1 =
+// null, partition NO_PARTITION = let the partitioner choose); `timestamps` (float64s) holds one
+// timestamp per message, NaN = now. Large `data` buffers are reused once Rust has copied them
+// (see `reuse`). Finished sends come back packed too, and unpackOutcomes turns them into
+// kafkajs's RecordMetadata.
 'use strict'
 
 const { classes: { KafkaJSNonRetriableError } } = require('./errors')
@@ -30,14 +31,17 @@ function dataBuffer (size) {
   return Buffer.allocUnsafe(size)
 }
 
-/**
- * Keeps the buffers behind `packed` (from packSends) for later packs. Call it once `send` has
- * returned: src/producer.rs copies the packed bytes before it returns.
- */
-function reuse (packed) {
-  for (const b of packed.buffers) {
-    if (b.length >= REUSED_MIN && b.length <= REUSED_MAX && spare.length < REUSED_COUNT) spare.push(b)
-  }
+/** Keeps `buffer` for later packs, if it is worth keeping and there is room. */
+function reuse (buffer) {
+  if (buffer.length >= REUSED_MIN && buffer.length <= REUSED_MAX && spare.length < REUSED_COUNT) spare.push(buffer)
+}
+
+/** `array` (a typed array) with room for `needed` elements: itself, or a larger copy. */
+function withRoom (array, used, needed) {
+  if (needed <= array.length) return array
+  const grown = new array.constructor(Math.max(needed, 2 * array.length))
+  grown.set(array.subarray(0, used))
+  return grown
 }
 
 /**
@@ -83,111 +87,147 @@ function eachHeader (headers, visit) {
   }
 }
 
-/** Packs `messages`; `partitions`, when given, holds a custom partitioner's choice for each. */
-function packMessages (topic, messages, partitions) {
-  let bytes = 0
-  let slots = 0
-  for (const m of messages) {
-    bytes += bound(bytesLike(m.key)) + bound(bytesLike(m.value))
-    slots += 4
-    if (m.headers) {
-      eachHeader(m.headers, (key, value) => {
-        bytes += key.length * 3 + bound(value)
-        slots += 2
-      })
-    }
-  }
-  const data = dataBuffer(bytes)
-  const layout = new Int32Array(slots)
-  const timestamps = new Float64Array(messages.length)
-  let used = 0
-  let slot = 0
-  const put = (v) => {
-    if (v == null) return -1
-    if (typeof v === 'string') {
-      const written = data.write(v, used)
-      used += written
-      return written
-    }
-    data.set(v, used)
-    used += v.length
-    return v.length
-  }
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]
-    timestamps[i] = timestampOf(m.timestamp, topic)
-    layout[slot] = put(bytesLike(m.key))
-    layout[slot + 1] = put(bytesLike(m.value))
-    const partition = partitions ? partitions[i] : m.partition
-    layout[slot + 2] = partition == null ? NO_PARTITION : partition | 0
-    const counted = slot + 3
-    slot += 4
-    if (m.headers) {
-      eachHeader(m.headers, (key, value) => {
-        layout[slot] = put(key)
-        layout[slot + 1] = put(value)
-        layout[counted]++
-        slot += 2
-      })
-    }
-  }
-  return {
-    topic,
-    buffer: data,
-    data: data.subarray(0, used),
-    layout: Buffer.from(layout.buffer, layout.byteOffset, slot * 4),
-    timestamps: Buffer.from(timestamps.buffer, timestamps.byteOffset, timestamps.byteLength)
-  }
-}
-
 /**
- * Joins the packed topics of many sends (`{ id, topics, acks, timeout, compression }`, each topic
- * from packMessages) into one set of buffers, so a burst of sends crosses into Rust in one call:
- * `data`, `layout` and `timestamps` concatenated, `topics` the distinct topic names, and
- * `sends` (int32s) per send [id, acks, timeout, compression, topic count] and per topic
- * [topic index, message count, layout slots, data bytes].
+ * The packed messages of the sends started in one tick, written into shared buffers as each
+ * send starts (so a caller may reuse its buffers at once, as with any send) and handed to Rust
+ * together by `take`.
  */
-function packSends (sends) {
-  const names = new Map()
-  const buffers = []
-  const data = []
-  const layout = []
-  const timestamps = []
-  let slots = 5 * sends.length
-  for (const send of sends) slots += 4 * send.topics.length
-  const header = new Int32Array(slots)
-  let at = 0
-  for (const send of sends) {
-    header[at] = send.id | 0
-    header[at + 1] = send.acks
-    header[at + 2] = send.timeout
-    header[at + 3] = send.compression
-    header[at + 4] = send.topics.length
-    at += 5
-    for (const packed of send.topics) {
-      let index = names.get(packed.topic)
-      if (index === undefined) {
-        index = names.size
-        names.set(packed.topic, index)
+class Burst {
+  constructor () {
+    this.data = dataBuffer(REUSED_MIN)
+    this.used = 0
+    this.layout = new Int32Array(1024)
+    this.slots = 0
+    this.timestamps = new Float64Array(256)
+    this.count = 0
+  }
+
+  /** Makes room for `bytes` more data bytes, `slots` more layout slots and `messages` more. */
+  reserve (bytes, slots, messages) {
+    if (this.used + bytes > this.data.length) {
+      const grown = dataBuffer(Math.max(this.used + bytes, 2 * this.data.length))
+      this.data.copy(grown, 0, 0, this.used)
+      reuse(this.data)
+      this.data = grown
+    }
+    this.layout = withRoom(this.layout, this.slots, this.slots + slots)
+    this.timestamps = withRoom(this.timestamps, this.count, this.count + messages)
+  }
+
+  /**
+   * Packs one send's topics (`{ topic, messages }`; `partitions[i]`, when given, a custom
+   * partitioner's choice for each message of topic i) and returns what each took, for `take`.
+   * A message that cannot be packed throws and leaves the burst as it was.
+   */
+  add (topicMessages, partitions) {
+    let bytes = 0
+    let slots = 0
+    let messages = 0
+    for (const { messages: list } of topicMessages) {
+      messages += list.length
+      for (const m of list) {
+        bytes += bound(bytesLike(m.key)) + bound(bytesLike(m.value))
+        slots += 4
+        if (m.headers) {
+          eachHeader(m.headers, (key, value) => {
+            bytes += key.length * 3 + bound(value)
+            slots += 2
+          })
+        }
       }
-      header[at] = index
-      header[at + 1] = packed.timestamps.length / 8
-      header[at + 2] = packed.layout.length / 4
-      header[at + 3] = packed.data.length
-      at += 4
-      buffers.push(packed.buffer)
-      data.push(packed.data)
-      layout.push(packed.layout)
-      timestamps.push(packed.timestamps)
+    }
+    this.reserve(bytes, slots, messages)
+    const { data, layout, timestamps } = this
+    let used = this.used
+    let slot = this.slots
+    let count = this.count
+    const put = (v) => {
+      if (v == null) return -1
+      if (typeof v === 'string') {
+        const written = data.write(v, used)
+        used += written
+        return written
+      }
+      data.set(v, used)
+      used += v.length
+      return v.length
+    }
+    const packed = topicMessages.map(({ topic, messages: list }, t) => {
+      const chosen = partitions?.[t]
+      const from = { used, slot }
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i]
+        timestamps[count++] = timestampOf(m.timestamp, topic)
+        layout[slot] = put(bytesLike(m.key))
+        layout[slot + 1] = put(bytesLike(m.value))
+        const partition = chosen ? chosen[i] : m.partition
+        layout[slot + 2] = partition == null ? NO_PARTITION : partition | 0
+        const counted = slot + 3
+        layout[counted] = 0
+        slot += 4
+        if (m.headers) {
+          eachHeader(m.headers, (key, value) => {
+            layout[slot] = put(key)
+            layout[slot + 1] = put(value)
+            layout[counted]++
+            slot += 2
+          })
+        }
+      }
+      return { topic, messages: list.length, slots: slot - from.slot, bytes: used - from.used }
+    })
+    this.used = used
+    this.slots = slot
+    this.count = count
+    return packed
+  }
+
+  /**
+   * The burst as src/packed.rs reads it, for its sends (`{ id, topics, acks, timeout,
+   * compression }`, `topics` from `add`) in the order they were added: `data`, `layout` and
+   * `timestamps`, `topics` the distinct topic names, and `sends` (int32s) per send [id, acks,
+   * timeout, compression, topic count] and per topic [topic index, message count, layout slots,
+   * data bytes]. Call `release` once Rust has copied it.
+   */
+  take (sends) {
+    const names = new Map()
+    let slots = 5 * sends.length
+    for (const send of sends) slots += 4 * send.topics.length
+    const header = new Int32Array(slots)
+    let at = 0
+    for (const send of sends) {
+      header[at] = send.id | 0
+      header[at + 1] = send.acks
+      header[at + 2] = send.timeout
+      header[at + 3] = send.compression
+      header[at + 4] = send.topics.length
+      at += 5
+      for (const packed of send.topics) {
+        let index = names.get(packed.topic)
+        if (index === undefined) {
+          index = names.size
+          names.set(packed.topic, index)
+        }
+        header[at] = index
+        header[at + 1] = packed.messages
+        header[at + 2] = packed.slots
+        header[at + 3] = packed.bytes
+        at += 4
+      }
+    }
+    return {
+      sends: Buffer.from(header.buffer, header.byteOffset, header.byteLength),
+      topics: Array.from(names.keys()),
+      data: this.data.subarray(0, this.used),
+      layout: Buffer.from(this.layout.buffer, this.layout.byteOffset, this.slots * 4),
+      timestamps: Buffer.from(this.timestamps.buffer, this.timestamps.byteOffset, this.count * 8)
     }
   }
-  return {
-    sends: Buffer.from(header.buffer, header.byteOffset, header.byteLength),
-    topics: Array.from(names.keys()),
-    buffers,
-    data: data.length === 1 ? data[0] : Buffer.concat(data),
-    layout: layout.length === 1 ? layout[0] : Buffer.concat(layout),
-    timestamps: timestamps.length === 1 ? timestamps[0] : Buffer.concat(timestamps)
+
+  /** Gives the burst's data buffer back for later bursts; the burst is not used again. */
+  release () {
+    reuse(this.data)
+    this.data = null
   }
 }
 
@@ -228,4 +268,4 @@ function unpackOutcomes ({ sends, topics, records, offsets, failures }) {
   return results
 }
 
-module.exports = { packMessages, packSends, reuse, unpackOutcomes, NO_PARTITION }
+module.exports = { Burst, unpackOutcomes, NO_PARTITION }

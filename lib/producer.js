@@ -9,7 +9,7 @@ const { classes, fromFailure, connectOrThrow } = require('./errors')
 const { CompressionTypes, isCompressionType } = require('./compression')
 const { eventNames, Instrumentation, emitNetworkEvents } = require('./instrumentation')
 const { nativeKind } = require('./partitioners')
-const { packMessages, packSends, reuse, unpackOutcomes } = require('./pack')
+const { Burst, unpackOutcomes } = require('./pack')
 const { Outstanding } = require('./outstanding')
 const { createTransaction } = require('./transaction')
 
@@ -95,10 +95,19 @@ function createProducer ({
   let status = DISCONNECTED
   let handle = null
   let hasProducerId = false
+  // The packed messages of the sends started in this tick, per transaction (none: undefined);
+  // they cross into Rust together when the tick's sends do.
+  let bursts = new Map()
+  const burstOf = (transaction) => {
+    let burst = bursts.get(transaction)
+    if (!burst) bursts.set(transaction, burst = new Burst())
+    return burst
+  }
   const outcomes = new Outstanding((sends) => {
+    const taken = bursts
+    bursts = new Map()
     if (!handle) throw new Error('The producer is disconnected')
-    // Sends outside a transaction (`transaction` undefined) cross together, and so do the
-    // sends of each transaction.
+    // Sends outside a transaction cross together, and so do the sends of each transaction.
     const byTransaction = new Map()
     for (const send of sends) {
       const same = byTransaction.get(send.transaction)
@@ -106,9 +115,9 @@ function createProducer ({
       else byTransaction.set(send.transaction, [send])
     }
     for (const [transaction, same] of byTransaction) {
-      const packed = packSends(same)
-      handle.send(packed, transaction)
-      reuse(packed)
+      const burst = taken.get(transaction)
+      handle.send(burst.take(same), transaction)
+      burst.release()
     }
   })
   let connecting = null
@@ -190,8 +199,8 @@ function createProducer ({
     }
     const merged = mergeByTopic(topicMessages)
     const chosen = partitioner ? await customPartitions(merged) : null
-    const outgoing = merged.map(({ topic, messages }, i) => packMessages(topic, messages, chosen?.[i]))
-    const { records, failure } = await outcomes.start({ topics: outgoing, acks, timeout, compression: codec, transaction })
+    const packed = burstOf(transaction).add(merged, chosen)
+    const { records, failure } = await outcomes.start({ topics: packed, acks, timeout, compression: codec, transaction })
     if (failure) {
       const error = fromFailure(failure)
       logger.error(error.message, { retryCount: failure.retryCount, retryTime: failure.retryTime })
