@@ -22,18 +22,36 @@ const REUSED_MAX = 8 * 1024 * 1024
 const REUSED_COUNT = 4
 const spare = []
 
-/** A buffer of at least `size` bytes, a kept one when one is large enough. */
+/** The index of the smallest kept buffer `fits` accepts, or -1. */
+function smallestSpare (fits) {
+  let best = -1
+  for (let i = 0; i < spare.length; i++) {
+    if (fits(spare[i]) && (best < 0 || spare[i].length < spare[best].length)) best = i
+  }
+  return best
+}
+
+/** A buffer of at least `size` bytes: the smallest kept one large enough, or a new one. */
 function dataBuffer (size) {
   if (size >= REUSED_MIN) {
-    const i = spare.findIndex((b) => b.length >= size)
+    const i = smallestSpare((b) => b.length >= size)
     if (i >= 0) return spare.splice(i, 1)[0]
   }
   return Buffer.allocUnsafe(size)
 }
 
-/** Keeps `buffer` for later packs, if it is worth keeping and there is room. */
+/**
+ * Keeps `buffer` for later packs, if it is worth keeping; when REUSED_COUNT are kept, in place
+ * of the smallest one if that is smaller (so the sizes sends need now replace older ones).
+ */
 function reuse (buffer) {
-  if (buffer.length >= REUSED_MIN && buffer.length <= REUSED_MAX && spare.length < REUSED_COUNT) spare.push(buffer)
+  if (buffer.length < REUSED_MIN || buffer.length > REUSED_MAX) return
+  if (spare.length < REUSED_COUNT) {
+    spare.push(buffer)
+    return
+  }
+  const smallest = smallestSpare(() => true)
+  if (spare[smallest].length < buffer.length) spare[smallest] = buffer
 }
 
 /** `array` (a typed array) with room for `needed` elements: itself, or a larger copy. */
@@ -87,6 +105,12 @@ function eachHeader (headers, visit) {
   }
 }
 
+/** A burst's data before its first send: none. */
+const NO_DATA = Buffer.alloc(0)
+/** Layout slots a burst starts with (a quarter as many timestamps), and most it keeps on reset. */
+const INITIAL_SLOTS = 1024
+const KEPT_SLOTS = 64 * 1024
+
 /**
  * The packed messages of the sends started in one tick, written into shared buffers as each
  * send starts (so a caller may reuse its buffers at once, as with any send) and handed to Rust
@@ -94,17 +118,19 @@ function eachHeader (headers, visit) {
  */
 class Burst {
   constructor () {
-    this.data = dataBuffer(REUSED_MIN)
+    this.data = NO_DATA
     this.used = 0
-    this.layout = new Int32Array(1024)
+    this.layout = new Int32Array(INITIAL_SLOTS)
     this.slots = 0
-    this.timestamps = new Float64Array(256)
+    this.timestamps = new Float64Array(INITIAL_SLOTS / 4)
     this.count = 0
   }
 
   /** Makes room for `bytes` more data bytes, `slots` more layout slots and `messages` more. */
   reserve (bytes, slots, messages) {
-    if (this.used + bytes > this.data.length) {
+    if (this.data === NO_DATA) {
+      this.data = dataBuffer(Math.max(bytes, REUSED_MIN))
+    } else if (this.used + bytes > this.data.length) {
       const grown = dataBuffer(Math.max(this.used + bytes, 2 * this.data.length))
       this.data.copy(grown, 0, 0, this.used)
       reuse(this.data)
@@ -123,9 +149,11 @@ class Burst {
     let bytes = 0
     let slots = 0
     let messages = 0
-    for (const { messages: list } of topicMessages) {
+    for (let t = 0; t < topicMessages.length; t++) {
+      const list = topicMessages[t].messages
       messages += list.length
-      for (const m of list) {
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i]
         bytes += bound(bytesLike(m.key)) + bound(bytesLike(m.value))
         slots += 4
         if (m.headers) {
@@ -152,9 +180,12 @@ class Burst {
       used += v.length
       return v.length
     }
-    const packed = topicMessages.map(({ topic, messages: list }, t) => {
-      const chosen = partitions?.[t]
-      const from = { used, slot }
+    const packed = new Array(topicMessages.length)
+    for (let t = 0; t < topicMessages.length; t++) {
+      const { topic, messages: list } = topicMessages[t]
+      const chosen = partitions ? partitions[t] : null
+      const usedBefore = used
+      const slotBefore = slot
       for (let i = 0; i < list.length; i++) {
         const m = list[i]
         timestamps[count++] = timestampOf(m.timestamp, topic)
@@ -174,8 +205,8 @@ class Burst {
           })
         }
       }
-      return { topic, messages: list.length, slots: slot - from.slot, bytes: used - from.used }
-    })
+      packed[t] = { topic, messages: list.length, slots: slot - slotBefore, bytes: used - usedBefore }
+    }
     this.used = used
     this.slots = slot
     this.count = count
@@ -187,7 +218,7 @@ class Burst {
    * compression }`, `topics` from `add`) in the order they were added: `data`, `layout` and
    * `timestamps`, `topics` the distinct topic names, and `sends` (int32s) per send [id, acks,
    * timeout, compression, topic count] and per topic [topic index, message count, layout slots,
-   * data bytes]. Call `release` once Rust has copied it.
+   * data bytes]. Call `reset` once Rust has copied it.
    */
   take (sends) {
     const names = new Map()
@@ -224,10 +255,19 @@ class Burst {
     }
   }
 
-  /** Gives the burst's data buffer back for later bursts; the burst is not used again. */
-  release () {
+  /**
+   * Empties the burst for the sends of a later tick, its data buffer given back for reuse. Its
+   * tables are kept unless a large send grew them; a burst kept for reuse also keeps its class's
+   * object layout alive, which optimized code built for it depends on.
+   */
+  reset () {
     reuse(this.data)
-    this.data = null
+    this.data = NO_DATA
+    this.used = 0
+    this.slots = 0
+    this.count = 0
+    if (this.layout.length > KEPT_SLOTS) this.layout = new Int32Array(INITIAL_SLOTS)
+    if (this.timestamps.length > KEPT_SLOTS / 4) this.timestamps = new Float64Array(INITIAL_SLOTS / 4)
   }
 }
 

@@ -96,11 +96,12 @@ function createProducer ({
   let handle = null
   let hasProducerId = false
   // The packed messages of the sends started in this tick, per transaction (none: undefined);
-  // they cross into Rust together when the tick's sends do.
+  // they cross into Rust together when the tick's sends do. Emptied bursts are kept for reuse.
   let bursts = new Map()
+  const idle = []
   const burstOf = (transaction) => {
     let burst = bursts.get(transaction)
-    if (!burst) bursts.set(transaction, burst = new Burst())
+    if (!burst) bursts.set(transaction, burst = idle.pop() ?? new Burst())
     return burst
   }
   const outcomes = new Outstanding((sends) => {
@@ -117,7 +118,8 @@ function createProducer ({
     for (const [transaction, same] of byTransaction) {
       const burst = taken.get(transaction)
       handle.send(burst.take(same), transaction)
-      burst.release()
+      burst.reset()
+      idle.push(burst)
     }
   })
   let connecting = null
