@@ -193,4 +193,23 @@ class Fetched {
   }
 }
 
+/**
+ * A batch of no messages and its kafkajs Batch, kept as long as the class: optimized code for
+ * Fetched and Batch depends on their instances' object layout, which a full GC drops (and
+ * deoptimizes that code, to be compiled again) whenever no instance is left, as between two runs
+ * of a consumer.
+ */
+Fetched.empty = new Fetched({
+  topic: '',
+  partition: 0,
+  highWatermark: '0',
+  nextOffset: '0',
+  messages: Buffer.alloc(0),
+  headers: Buffer.alloc(0),
+  data: Buffer.alloc(0),
+  contextNumbers: new Int32Array(0),
+  contextTexts: []
+})
+Fetched.emptyBatch = Fetched.empty.toBatch()
+
 module.exports = { Fetched }
