@@ -533,13 +533,32 @@ impl Inner {
             member_id: &generation.member_id,
             group_instance_id: self.options.group.group_instance_id.as_deref(),
         };
-        retry(self.options.retry, |_| {
+        let committed = retry(self.options.retry, |_| {
             let (committer, offsets) = (&committer, &offsets);
             self.coordinator.on_coordinator(move |c| async move {
                 offsets::commit(&c, committer, offsets).await
             })
         })
-        .await?;
+        .await;
+        if let Err(RetryError::NonRetriable(Error::Protocol {
+            error: ResponseError::RebalanceInProgress | ResponseError::IllegalGeneration,
+            ..
+        })) = &committed
+        {
+            // As kafkajs does, a commit the group refuses while it rebalances starts this
+            // member's rejoin at once, instead of at its next heartbeat, so no more batches are
+            // handed out whose commits would be refused too; unless a rejoin already began.
+            let current = {
+                let state = self.state.lock();
+                state.phase == Phase::Stable
+                    && state.generation.as_ref().map(|g| g.generation_id)
+                        == Some(generation.generation_id)
+            };
+            if current {
+                self.request_rejoin();
+            }
+        }
+        committed?;
         let mut state = self.state.lock();
         for (tp, offset) in &offsets {
             if let Some(p) = state.partitions.get_mut(tp) {
