@@ -158,7 +158,7 @@ class Burst {
         slots += 4
         if (m.headers) {
           eachHeader(m.headers, (key, value) => {
-            bytes += key.length * 3 + bound(value)
+            bytes += bound(key) + bound(value)
             slots += 2
           })
         }
